@@ -68,8 +68,11 @@ its work dir instead of training it again (an interrupted comparison goes
 on; variants are added beside finished ones, e.g. run folders copied in
 under their labels), provided the result records the same config file
 (the same path from ``configs/`` on: another checkout of the project
-counts), options and seed as the unit; a result that records others is an
-error.
+counts) with the same content (``config_sha256``, :func:`config_sha256`:
+its ``_base_`` files included), the same ``--data-root`` (from the
+repository root on where it lies inside it), options, environment and
+seed as the unit; a result that records others (or none of them: a run
+from before they were recorded) is an error.
 
 ``--out FILE`` writes the same JSON. Relative paths (configs, the data of
 the configs, genotype files in options) are read from the folder the
@@ -96,6 +99,7 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
 from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
@@ -278,7 +282,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--reuse', action='store_true',
                    help='read the result.json of a unit already in its work '
                    'dir instead of training it (it must record the same '
-                   'config, options and seed)')
+                   'config file and content, --data-root, options and '
+                   'seed)')
     p.add_argument('--fit-width', nargs='+', default=None, metavar='LABEL',
                    help='rebuild these variants at the largest of '
                    '--fit-widths whose --fit-part costs no more than the '
@@ -543,6 +548,8 @@ def run_unit(unit: dict) -> dict:
     pick_metrics(last['metrics'], unit['metrics'], where)
     return dict(
         label=unit['label'], seed=unit['seed'], config=unit['config'],
+        config_sha256=unit.get('config_sha256'),
+        data_root=unit.get('data_root_key'),
         cfg_options=unit['cfg_options'], env=unit.get('env') or {},
         metrics=last['metrics'],
         iter=last['iter'], epoch=last['epoch'],
@@ -624,6 +631,27 @@ def fit_widths(variants: Mapping[str, str],
     return out
 
 
+def config_sha256(path: str) -> str:
+    """SHA-256 of the config file ``path`` as MMEngine reads it (its
+    ``_base_`` files merged), dumped as JSON with every path up to and
+    including the last ``/configs/`` written ``<repository>/configs/`` and
+    no object addresses: the same digest for the same config in another
+    checkout of the project, another after any change of its content."""
+    return portable_sha256(Config.fromfile(path).to_dict())
+
+
+def data_root_key(data_root: Optional[str]) -> Optional[str]:
+    """``--data-root`` as a unit records it: None, the folder from the
+    repository root on (``<repository>/data/x``) where it lies inside the
+    checkout, else its absolute path."""
+    if data_root is None:
+        return None
+    path = osp.abspath(data_root)
+    if path == ROOT or path.startswith(ROOT + osp.sep):
+        return '<repository>' + path[len(ROOT):]
+    return path
+
+
 def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
                work_dir: str) -> List[dict]:
     """One unit per (variant, seed), variants outer, seeds inner."""
@@ -632,13 +660,14 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
     units = []
     for label, config in variants.items():
         opts = variant_options(args, label)
+        digest = config_sha256(config)
         for seed in args.seeds:
             work = seed_dir(osp.join(work_dir, label), seed)
             units.append(dict(
                 id=f'{label}_seed{seed}', label=label, seed=seed,
-                config=config, cfg_options=opts,
+                config=config, config_sha256=digest, cfg_options=opts,
                 env=dict(args.variant_env.get(label, {})),
-                data_root=data_root,
+                data_root=data_root, data_root_key=data_root_key(data_root),
                 work_dir=work, result=osp.join(work, 'result.json'),
                 log=osp.join(work, 'unit.log'), metrics=list(args.metrics),
                 count_params=args.count_params, threads=args.threads))
@@ -660,8 +689,10 @@ def reusable_result(unit: dict) -> Optional[dict]:
     or None where there is none.
 
     Raises:
-        ValueError: the result records another config file, other options
-            or another seed than the unit (both named).
+        ValueError: the result records another config file or content
+            (``config_sha256``), another ``--data-root``, other options,
+            environment or seed than the unit (both named, and the keys
+            that differ).
     """
     path = unit['result']
     if not osp.exists(path):
@@ -669,16 +700,21 @@ def reusable_result(unit: dict) -> Optional[dict]:
     with open(path) as f:
         result = json.load(f)
     mine = dict(config=_config_key(unit['config']),
+                config_sha256=unit['config_sha256'],
+                data_root=unit.get('data_root_key'),
                 cfg_options=unit['cfg_options'] or {},
                 env=unit.get('env') or {}, seed=unit['seed'])
     theirs = dict(config=_config_key(result.get('config') or ''),
+                  config_sha256=result.get('config_sha256'),
+                  data_root=result.get('data_root'),
                   cfg_options=result.get('cfg_options') or {},
                   env=result.get('env') or {}, seed=result.get('seed'))
     if mine != theirs:
+        keys = [k for k in mine if mine[k] != theirs[k]]
         raise ValueError(
             f"--reuse: {path} records {theirs}, but variant "
-            f"{unit['label']} seed {unit['seed']} is {mine}; remove that "
-            'folder or choose another --work-dir')
+            f"{unit['label']} seed {unit['seed']} is {mine} (they differ "
+            f'in {keys}); remove that folder or choose another --work-dir')
     return result
 
 

@@ -82,8 +82,10 @@ The independent units of a control (each search seed; each genotype and
 retrain seed) run in ``--jobs`` worker processes (one torch thread each;
 the same scores as ``--jobs 1``, which runs them in this process).
 Started again with the same ``--work-dir``, a control resumes each search
-from its last epoch and keeps each finished retraining whose
-:func:`retrain_key` is unchanged (``retrain_done.json`` in its folder).
+from its last epoch when its :func:`search_key` is unchanged
+(``search_key.json`` in its folder; another one: the folder is started
+afresh) and keeps each finished retraining whose :func:`retrain_key` is
+unchanged (``retrain_done.json`` in its folder).
 Everything runs in a temporary folder (``--work-dir DIR``:
 that folder, kept) holding ``data/<toy set>`` and the work dirs, with ``OMP_NUM_THREADS``-many torch
 threads in this process (set 1 on a shared machine). Spaces are a table: a new space is one
@@ -107,6 +109,7 @@ import json
 import os
 import os.path as osp
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -120,6 +123,7 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
+from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
 from mmfusenas.engine.hooks.arch_separation_hook import (
     CURVE_KEY as SEPARATION_KEY)
 from mmfusenas.engine.runner import with_cached_text
@@ -155,6 +159,84 @@ STRATEGIES = {
 def _build_runner(cfg: Config) -> Runner:
     runner = Runner.from_cfg(with_cached_text(cfg))
     return runner
+
+
+def config_sha256(cfg: Config) -> str:
+    """SHA-256 of a config dumped as JSON (keys sorted), with every path
+    up to and including the last ``/configs/`` written
+    ``<repository>/configs/``, the repository root ``<work-dir>`` and no
+    object addresses: the same digest for the same config in any checkout
+    and work folder, another after any change of its content."""
+    # the work folders lie in the checkout: written as the work dir
+    return portable_sha256(cfg.to_dict(), ROOT)
+
+
+def toy_num_of(spec: dict, args) -> Any:
+    """``--toy-num`` where it sizes the space's data (the IR/VIS toy set,
+    :func:`main_control`), else None."""
+    return getattr(args, 'toy_num', None) if spec.get('data') == 'ivif' \
+        else None
+
+
+#: what a search folder's checkpoints were made with (:func:`search_key`)
+SEARCH_KEY = 'search_key.json'
+#: the files of the unit now running in its folder (kept by a fresh start)
+_UNIT_FILES = ('unit.json', 'unit.log')
+
+
+def search_key(spec: dict, space: str, strategy: str, seed: int,
+               quick: bool, extra: Dict[str, Any] = None,
+               toy_num: Any = None) -> dict:
+    """What a search folder's checkpoints and genotype were made with: the
+    space, strategy and seed, ``--quick``, the ``--search-cfg-options``,
+    ``--toy-num`` and the sha256 of the whole search config
+    (:func:`search_config`, :func:`config_sha256`)."""
+    extra = json.loads(json.dumps(extra or {}))
+    cfg = search_config(spec, strategy, quick, extra or None)
+    return dict(space=space, strategy=strategy, seed=seed,
+                quick=bool(quick), extra=extra, toy_num=toy_num,
+                config_sha256=config_sha256(cfg))
+
+
+def read_search_key(folder: str) -> Any:
+    """The :data:`SEARCH_KEY` of ``folder``; None without one."""
+    path = osp.join(folder, SEARCH_KEY)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _differing(stored: Any, key: dict) -> List[str]:
+    stored = stored if isinstance(stored, dict) else {}
+    return sorted(k for k in set(stored) | set(key)
+                  if stored.get(k) != key.get(k))
+
+
+def fresh_search_folder(work: str, key: dict, label: str) -> None:
+    """Make ``work`` a folder of the search of ``key``: a search made with
+    another :func:`search_key` (or with none recorded) is removed (its
+    checkpoints would be resumed, its genotype reused) before ``key`` is
+    written; a folder of the same key is kept, so the search resumes."""
+    from mmfusenas.utils.fileio import atomic_write
+    stored = read_search_key(work)
+    if stored == key:
+        return
+    old = sorted(f for f in os.listdir(work) if f not in _UNIT_FILES) \
+        if osp.isdir(work) else []
+    if old:
+        why = (f'made with other {_differing(stored, key)}' if stored else
+               f'with no {SEARCH_KEY}')
+        print(f'  [{label}] {work} holds a search {why}: starting it '
+              'afresh', flush=True)
+        for name in old:
+            path = osp.join(work, name)
+            if osp.isdir(path) and not osp.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    os.makedirs(work, exist_ok=True)
+    atomic_write(json.dumps(key, indent=1), osp.join(work, SEARCH_KEY))
 
 
 def search_config(spec: dict, strategy: str, quick: bool,
@@ -613,7 +695,8 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
     """
     strategies = ['cooperative'] if spec.get('strategies_fixed') else \
         args.strategies
-    base = dict(space=name, quick=args.quick, root=tmp)
+    toy_num = toy_num_of(spec, args)
+    base = dict(space=name, quick=args.quick, root=tmp, toy_num=toy_num)
     # the options as a worker process reads them back (JSON: tuples become
     # lists), so that every --jobs gives the same configs
     search_extra = json.loads(json.dumps(args.search_cfg_options or {}))
@@ -631,12 +714,17 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
                 if getattr(args, 'argmax_too', False) else None
             deps = []
             if reused and osp.isfile(reused):
+                note = reused_search_note(
+                    reused, search_key(spec, name, strategy, seed,
+                                       args.quick, search_extra, toy_num))
                 os.makedirs(work, exist_ok=True)
                 genotype = Genotype.load(reused)
                 genotype.dump(path)
                 if plain:
                     argmax_genotype(genotype).dump(plain)
-                print(f'  [{name}] reused {reused}', flush=True)
+                print(f'  [{name}] reused the genotype {reused} instead of '
+                      f'searching ({strategy}, seed {seed}): {note}',
+                      flush=True)
             else:
                 uid = f'{name}/search_{strategy}_{seed}'
                 units.append(dict(
@@ -674,10 +762,36 @@ def plan_units(name: str, spec: dict, args, tmp: str) -> tuple:
     return [r[:3] for r in rows], units
 
 
+def reused_search_note(genotype: str, key: dict) -> str:
+    """``--reuse``: what is known of the search that wrote ``genotype``,
+    from the :data:`SEARCH_KEY` beside it.
+
+    Raises:
+        ValueError: that search was made with another :func:`search_key`
+            (the keys that differ named, with both values).
+    """
+    stored = read_search_key(osp.dirname(genotype))
+    if stored is None:
+        return (f'no {SEARCH_KEY} beside it (a run from before searches '
+                'recorded their settings): its search config, --quick, '
+                'options and --toy-num are NOT checked')
+    keys = _differing(stored, key)
+    if keys:
+        raise ValueError(
+            f'--reuse: {genotype} was searched with other settings than '
+            'this run\'s: ' + '; '.join(
+                f'{k} {stored.get(k)!r} there, {key.get(k)!r} here'
+                for k in keys) + '; drop --reuse (search again) or rerun '
+            'with the settings it was searched with')
+    return (f'its {SEARCH_KEY} matches (search config sha256, --quick, '
+            '--search-cfg-options, --toy-num)')
+
+
 def retrain_units(name: str, rows: List[tuple], args, tmp: str) -> List[dict]:
     """One retraining unit per row ``(label, kind, genotype path, deps)``
     and retrain seed (:func:`plan_units`)."""
-    base = dict(space=name, quick=args.quick, root=tmp)
+    base = dict(space=name, quick=args.quick, root=tmp,
+                toy_num=toy_num_of(SPACES.get(name, {}), args))
     retrain_extra = json.loads(json.dumps(args.retrain_cfg_options or {}))
     units = []
     for label, kind, path, deps in rows:
@@ -767,6 +881,11 @@ def run_unit(unit: dict) -> dict:
     """
     spec = SPACES[unit['space']]
     if unit['kind'] == 'search':
+        # checkpoints and a genotype of a search made otherwise: not resumed
+        fresh_search_folder(unit['work'], search_key(
+            spec, unit['space'], unit['strategy'], unit['seed'],
+            unit['quick'], unit.get('extra'), unit.get('toy_num')),
+            unit.get('id', unit['work']))
         genotype = run_search(spec, unit['strategy'], unit['seed'],
                               unit['work'], unit['quick'],
                               extra=unit.get('extra') or None)
@@ -784,15 +903,27 @@ def run_unit(unit: dict) -> dict:
 RETRAIN_DONE = 'retrain_done.json'
 
 
+#: stands for the genotype file in the retrain config a key hashes (its
+#: content is keyed by ``genotype_sha256``, not its path)
+GENOTYPE_PLACEHOLDER = '<genotype>'
+
+
 def retrain_key(unit: dict) -> dict:
     """What a finished retraining must have been run with to be kept when
     the control is started again: the space, the genotype file's content
-    (sha256), the retrain seed, ``--quick`` and the retraining options."""
+    (sha256), the retrain seed, ``--quick``, the retraining options,
+    ``--toy-num`` and the sha256 of the whole retrain config
+    (:func:`retrain_config` with the genotype path left out,
+    :func:`config_sha256`)."""
     with open(unit['genotype'], 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()
+    extra = json.loads(json.dumps(unit.get('extra') or {}))
+    cfg = retrain_config(SPACES[unit['space']], GENOTYPE_PLACEHOLDER,
+                         unit['quick'], extra or None)
     return dict(space=unit['space'], genotype_sha256=digest,
-                seed=unit['seed'], quick=bool(unit['quick']),
-                extra=json.loads(json.dumps(unit.get('extra') or {})))
+                seed=unit['seed'], quick=bool(unit['quick']), extra=extra,
+                toy_num=unit.get('toy_num'),
+                config_sha256=config_sha256(cfg))
 
 
 def finished_retrain(unit: dict) -> Dict[str, Any]:
@@ -1130,10 +1261,13 @@ def bench_wl(args, tmp: str) -> dict:
         out[str(lam)] = []
         for seed in range(args.search_seeds):
             work = osp.join(tmp, 'work', 'wl', f'lam{lam}_s{seed}')
-            genotype = run_search(
-                spec, args.wl_strategy, seed, work, args.quick,
-                extra={'model.regularizer.loss_weight': lam} if lam else
-                {'model.regularizer': None})
+            extra = {'model.regularizer.loss_weight': lam} if lam else \
+                {'model.regularizer': None}
+            fresh_search_folder(work, search_key(
+                spec, 'tim_fusion_wl', args.wl_strategy, seed, args.quick,
+                extra, getattr(args, 'toy_num', None)), f'wl λ={lam} s{seed}')
+            genotype = run_search(spec, args.wl_strategy, seed, work,
+                                  args.quick, extra=extra)
             res = genotype_cost(genotype)
             cells = [
                 genotype.choices[k] for k in sorted(genotype.choices)
@@ -1203,7 +1337,8 @@ def main_control():
     parser.add_argument(
         '--reuse', default=None,
         help='folder with <space>/search_<strategy>_<seed>/genotype.yaml '
-        'of an earlier run (with the same settings) to use instead of '
+        'of an earlier run (with the same settings: checked against the '
+        'search_key.json beside it where there is one) to use instead of '
         'searching again')
     parser.add_argument(
         '--work-dir', default=None,

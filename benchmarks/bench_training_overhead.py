@@ -17,8 +17,9 @@ runner trains, or with ``--cpu-kernels`` both with the CPU kernels of the
 plugin ``projects/cpu_kernels`` (:func:`cpu_kernels.apply_cpu_kernels`
 with ``training=True``, N_F on the fast training path), and the optimizer
 of the config (``optim_wrapper``: AdamW, gradient clipping). The toy data are
-generated into a temporary folder (``--data-dir`` reuses one) and read by the
-config's own train loader.
+generated into a temporary folder (``--data-dir`` reuses one whose
+``meta.json`` records ``--num`` pairs of seed 0, refuses another) and read
+by the config's own train loader.
 
 Each round draws one batch from the loader (timed: ``data``) and runs, on
 that batch, one compound step and one task-alone step, alternating which
@@ -104,7 +105,8 @@ from mmfusenas.search.estimators.resource_estimator import \
     count_flops_of_call
 from mmfusenas.testing.distributed import (launch, results_or_raise,
                                            strip_batchnorm)
-from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import (generate_toy_dataset,  # noqa
+                                             toy_data_set)
 from mmfusenas.utils.checkpoint import nonfinite_tensors, read_checkpoint
 from mmfusenas.utils.distributed import unwrap
 from mmfusenas.utils.fileio import atomic_write
@@ -128,9 +130,12 @@ def parse_args():
     p.add_argument('--batch', type=int, default=None,
                    help='batch size (default: the config\'s)')
     p.add_argument('--data-dir', default=None,
-                   help='existing toy data folder (else generated)')
+                   help='toy data folder: reused when its meta.json records '
+                   '--num pairs of seed 0 (another set is refused), '
+                   'generated there when it has none (else a temporary '
+                   'folder)')
     p.add_argument('--num', type=int, default=48,
-                   help='pairs to generate')
+                   help='pairs of the toy data')
     p.add_argument('--channels-last', action='store_true',
                    help='both models (and their inputs) in channels-last '
                    'memory format')
@@ -458,9 +463,7 @@ def main_overhead():
     print(f'CPU allocator: {malloc or "glibc defaults"}')
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or osp.join(tmp, 'toy')
-        if not osp.isfile(osp.join(root, 'meta.json')):
-            generate_toy_dataset(root, num=args.num, seed=0,
-                                 val_fraction=0.25)
+        toy_data_set(root, num=args.num, seed=0, val_fraction=0.25)
         for path in args.configs:
             cfg, med, bs, macs = run_config(path, args, root)
             c, a = med['compound'], med['alone']

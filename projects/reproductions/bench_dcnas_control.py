@@ -26,7 +26,12 @@ Usage::
    order, which is the same for every genotype. Each run is a separate
    process (at most ``--jobs`` at a time, ``nice -n --nice``) writing
    ``runs/<name>_t<seed>_i<iters>.json``; finished runs are reused, so an
-   interrupted benchmark resumes. ``--device cuda`` trains every run on
+   interrupted benchmark resumes, when they record the same ``options``
+   (:func:`control_options`: the genotype file's sha256, ``--lr``,
+   ``--batch``, ``--patch``, ``--toy``, ``--shared-data``, ``--device``);
+   a run of other options is an error naming them (``--report-only``: left
+   out), and so is a live worker of an earlier launch training with other
+   options (``<out>.options.json``). ``--device cuda`` trains every run on
    the GPU (several processes share it; the models are small), ``cpu`` is
    the default and the original code path. The initial weights and the
    data order are drawn on the CPU whatever the device, so a training seed
@@ -90,6 +95,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
+from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
 from mmfusenas.datasets import GISRDataset
 from mmfusenas.engine.runner import with_cached_text
 from mmfusenas.evaluation.metrics import GISRMetric
@@ -108,6 +114,7 @@ from mmfusenas.search.strategies import path_loss
 from mmfusenas.utils.distributed import unwrap
 from mmfusenas.benchmark.cli_modes import run_mode
 from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.state_dict_conversion import file_sha256
 from mmfusenas.benchmark.results_record import (
     check_record_path, write_results_record)
 from mmfusenas.benchmark.process_units import (
@@ -154,25 +161,87 @@ def net_of(genotype_file):
                     num_features=geno.network.get('num_features', 16))
 
 
+def path_key(path: str) -> str:
+    """A data folder as a stored run records it: from the repository root
+    on (``<repository>/data/toy_rgbd``; beside it:
+    ``<repository>/../shared/data/gisr``) where it lies in the checkout or
+    in the folder holding it, else its absolute path: the same key from
+    every checkout."""
+    path = osp.abspath(path)
+    parent = osp.dirname(ROOT)
+    if path == ROOT or path.startswith(ROOT + osp.sep):
+        return '<repository>' + path[len(ROOT):]
+    if parent != osp.dirname(parent) and path.startswith(parent + osp.sep):
+        return '<repository>/..' + path[len(parent):]
+    return path
+
+
+def control_options(args, genotype: str) -> dict:
+    """What a control run's RMSEs depend on besides its seed and
+    ``--iters`` (both in its file name): the genotype file's sha256 and
+    ``--lr``, ``--batch``, ``--patch``, ``--toy``, ``--shared-data``
+    (:func:`path_key`) and ``--device``; stored as the run's ``options``."""
+    return dict(genotype_sha256=file_sha256(genotype), lr=float(args.lr),
+                batch=int(args.batch), patch=int(args.patch),
+                toy=path_key(args.toy),
+                shared_data=path_key(args.shared_data),
+                device=str(args.device))
+
+
+def _options_file(out: str) -> str:
+    """The options of the worker now training ``out`` (removed when it
+    ends, like its pid file)."""
+    return out[:-5] + '.options.json'
+
+
+def stored_control_run(out: str, options: dict,
+                       report_only: bool = False):
+    """The finished run ``out`` if it records ``options``
+    (:func:`control_options`); None if there is none.
+
+    Raises:
+        ValueError: the run records other options (the keys that differ
+            named); with ``report_only`` it is left out (and named) instead.
+    """
+    try:
+        return read_stored_run(out, options)
+    except ValueError as err:
+        with open(out) as f:
+            theirs = json.load(f).get('options') or {}
+        keys = sorted(k for k in set(theirs) | set(options)
+                      if theirs.get(k) != options.get(k))
+        hint = (' (the genotype file changed since, e.g. a new search wrote '
+                'it: restore it or use another --out-dir)'
+                if 'genotype_sha256' in keys else '')
+        if report_only:
+            print(f'{out} was run with other {keys}{hint}: left out')
+            return None
+        raise ValueError(f'{err}; they differ in {keys}{hint}') from None
+
+
 def run_one(args):
     """Worker: retrain one genotype with one seed, write its JSON."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmfusenas')
     pid_file = args.out[:-5] + '.pid'
+    options = control_options(args, args.run_one)
+    atomic_write(json.dumps(options), _options_file(args.out))
     atomic_write(str(os.getpid()), pid_file)
     try:
-        _run_one(args)
+        _run_one(args, options)
     finally:
         os.remove(pid_file)
+        os.remove(_options_file(args.out))
 
 
-def _run_one(args):
+def _run_one(args, options=None):
     torch.manual_seed(args.seed)
     net = net_of(args.run_one)
     res = retrain_and_evaluate(net, args.toy, args.iters, args.batch,
                                args.patch, 4, args.lr, seed=args.seed,
                                device=args.device, shared=args.shared_data)
     row = dict(genotype=args.run_one, seed=args.seed, iters=args.iters,
+               options=options or control_options(args, args.run_one),
                params=count_params(net), train_s=res['train_s'],
                device=str(resolve_device(args.device)),
                torch=torch.__version__)
@@ -198,15 +267,38 @@ def worker_cmd(geno, seed, out, args):
 
 def launch_all(jobs, args):
     """Run ``jobs`` = [(name, genotype_file, seed, out_json)] as separate
-    processes, at most ``args.jobs`` at a time; skip finished ones and
-    wait for (and count as running) the ones a live worker of an earlier
-    launch still runs (``<out>.pid``). A failed retraining stops the launch
-    with its exit code and the end of its log (``<out>.log``); the other
-    workers go on (a later launch adopts them)."""
-    todo = [j for j in jobs if not osp.isfile(j[3])]
-    adopted = {out: AdoptedProcess(out[:-5] + '.pid', out)
-               for _, _, _, out in todo
-               if pid_alive(out[:-5] + '.pid') is not None}
+    processes, at most ``args.jobs`` at a time; skip finished ones of the
+    same :func:`control_options` and wait for (and count as running) the
+    ones a live worker of an earlier launch still runs (``<out>.pid``). A
+    failed retraining stops the launch with its exit code and the end of
+    its log (``<out>.log``); the other workers go on (a later launch adopts
+    them).
+
+    Raises:
+        ValueError: before anything is launched, a finished run or a live
+            worker of other options (:func:`stored_control_run`).
+    """
+    options = {out: control_options(args, geno) for _, geno, _, out in jobs}
+    todo = [j for j in jobs
+            if stored_control_run(j[3], options[j[3]]) is None]
+    adopted = {}
+    for _, _, _, out in todo:
+        pid = pid_alive(out[:-5] + '.pid')
+        if pid is None:
+            continue
+        running = None
+        if osp.isfile(_options_file(out)):
+            with open(_options_file(out)) as f:
+                running = json.load(f)
+        if running is not None and running != options[out]:
+            keys = sorted(k for k in set(running) | set(options[out])
+                          if running.get(k) != options[out].get(k))
+            raise ValueError(
+                f'a worker of an earlier launch (pid {pid}) is training '
+                f'{out} with other {keys} ({running}, not '
+                f'{options[out]}): wait for it to end, stop it, or use '
+                'another --out-dir')
+        adopted[out] = AdoptedProcess(out[:-5] + '.pid', out)
     env = dict(os.environ, OMP_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join(
                    [ROOT] + [p for p in os.environ.get(
@@ -318,22 +410,18 @@ def main_control(argv=None):
         launch_all(jobs, args)
     runs = {}
     for n, f, s, out in jobs:
-        if not osp.isfile(out):
-            print(f'{n} (training seed {s}) not finished: left out')
+        row = stored_control_run(out, control_options(args, f),
+                                 args.report_only)
+        if row is None:
+            if not osp.isfile(out):
+                print(f'{n} (training seed {s}) not finished: left out')
             files.pop(n, None)
             continue
-        with open(out) as fh:
-            row = json.load(fh)
-        if row['genotype'] != f:
-            raise ValueError(f'{out} is the run of {row["genotype"]}, not '
-                             f'{f}: remove the stale --out-dir')
-        if 'params' in row and row['params'] != count_params(net_of(f)):
-            raise ValueError(f'{out} trained a network of {row["params"]:,} '
-                             f'params, {f} now builds another: the genotype '
-                             'file changed since (e.g. a new search wrote '
-                             'it); restore it or use another --out-dir')
         runs[(n, s)] = row
     runs = {k: v for k, v in runs.items() if k[0] in files}
+    if not runs:
+        print('no finished runs (of these options): nothing to report')
+        return runs
     if not args.searched:
         print('no --searched genotypes: the random ones are trained, '
               'nothing to rank')
@@ -555,10 +643,10 @@ def toy_cost_table(net_cfg):
 class ScoreCache:
     """Scores of paths by canonical key, kept in a JSON file.
 
-    The file is tied to what a score means: ``ident`` (checkpoint file,
-    its size and mtime, score root, number of images); a cache of another
-    ident is an error naming both. Written atomically every ``every`` new
-    scores and by :meth:`flush`.
+    The file is tied to what a score means: ``ident`` (:func:`cache_file`:
+    the checkpoint's, the config's and the score images' sha256, number of
+    images); a cache of another ident is an error naming both. Written
+    atomically every ``every`` new scores and by :meth:`flush`.
 
     Args:
         score_fn (Callable[[Path], float]): the uncached score.
@@ -601,12 +689,36 @@ class ScoreCache:
                                          scores=self.scores)), self.file)
 
 
-def cache_file(out_dir, checkpoint, score_root, images):
-    """The cache file of one score definition and its ident."""
-    st = os.stat(checkpoint)
-    ident = dict(checkpoint=osp.abspath(checkpoint), size=st.st_size,
-                 mtime=int(st.st_mtime), score_root=osp.abspath(score_root),
-                 images=images)
+def config_sha256(path: str) -> str:
+    """SHA-256 of the config file ``path`` as MMEngine reads it (its
+    ``_base_`` files merged), dumped as JSON with every path up to and
+    including the last ``/configs/`` written ``<repository>/configs/`` and
+    no object addresses: the same for the same config in any checkout."""
+    return portable_sha256(Config.fromfile(path).to_dict())
+
+
+def tree_sha256(root: str) -> str:
+    """SHA-256 of the files under ``root``: their names relative to it,
+    sizes and sha256, sorted (the same images anywhere: the same digest)."""
+    entries = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(names):
+            path = osp.join(folder, name)
+            entries.append([osp.relpath(path, root), osp.getsize(path),
+                            file_sha256(path)])
+    return hashlib.sha256(
+        json.dumps(sorted(entries)).encode('utf-8')).hexdigest()
+
+
+def cache_file(out_dir, checkpoint, score_root, images, config):
+    """The cache file of one score definition and its ident: the
+    checkpoint's sha256, the ``config``'s (:func:`config_sha256`), the
+    score-root files' (:func:`tree_sha256`) and ``images``; no path or
+    time, so a copied checkpoint or data folder still hits."""
+    ident = dict(checkpoint_sha256=file_sha256(checkpoint),
+                 config_sha256=config_sha256(config),
+                 score_root_sha256=tree_sha256(score_root), images=images)
     h = hashlib.sha1(json.dumps(ident, sort_keys=True).encode()).hexdigest()
     return osp.join(out_dir, f'score_cache_{h[:10]}.json'), ident
 
@@ -765,13 +877,14 @@ def main_search(argv=None):
                               canonical_fn=DCNASNet.canonical_path)
     os.makedirs(args.out_dir, exist_ok=True)
     file, ident = cache_file(args.out_dir, args.checkpoint, args.score_root,
-                             args.images)
+                             args.images, args.config)
     score = ScoreCache(lambda path: path_loss(model, path, batches),
                        keyer.key, None if args.no_cache else file, ident)
     held_score = None
     if held is not None:
         hfile, hident = cache_file(args.out_dir, args.checkpoint,
-                                   args.score_root, f'{args.images}:{need}')
+                                   args.score_root, f'{args.images}:{need}',
+                                   args.config)
         held_score = ScoreCache(lambda path: path_loss(model, path, held),
                                 keyer.key,
                                 None if args.no_cache else hfile, hident)
@@ -1307,11 +1420,14 @@ convention (8-bit levels, RMSE over the whole mod-cropped map,
 Each (model, scale) run is stored as ``<out-dir>/<model>_x<scale>.json``
 (``<out-dir>/seed_<s>/...`` with ``--seeds``; a row then reports the mean
 RMSE over the seeds it ran and their spread) and reused when its options
-match, so runs can go in separate processes and one ``--report-only`` call
-tables them all. ``--merge RECORD`` takes the rows of ``--merge-models``
-(default ``official``, whose network does not depend on ``--genotype``)
-from an earlier record of this mode trained with the same ``--iters``,
-``--batch``, ``--patch`` and ``--lr`` instead of training them again; the
+match (:func:`real_options`: the genotype file's sha256, not its path,
+``--iters``, ``--batch``, ``--patch``, ``--lr``, the seed and
+``--shared-data``), so runs can go in separate processes and one
+``--report-only`` call tables them all. ``--merge RECORD`` takes the rows
+of ``--merge-models`` (default ``official``, whose network does not depend
+on ``--genotype``) from an earlier record of this mode trained with the
+same ``--iters``, ``--batch``, ``--patch`` and ``--lr`` instead of training
+them again; the
 tables rank them with the rest and the record names the merged one. ``--results-json`` writes the
 ``docs/results`` record (rendered by ``tools/misc/results_to_docs.py``) with
 its ``goal``: the searched network <= both size-matched hand-designed ones
@@ -1355,9 +1471,18 @@ def real_datasets(shared: str, scale: int, patch: int):
     return train_set, tests
 
 
+def real_options(args) -> dict:
+    """What a ``--mode real`` run depends on: the genotype file's content
+    (sha256, not its path), ``--iters``, ``--batch``, ``--patch``, ``--lr``,
+    the training seed and ``--shared-data`` (:func:`path_key`)."""
+    return dict(genotype_sha256=file_sha256(args.genotype),
+                iters=args.iters, batch=args.batch, patch=args.patch,
+                lr=args.lr, seed=args.seed,
+                shared_data=path_key(args.shared_data))
+
+
 def real_run(key: str, scale: int, args) -> dict:
-    opts = dict(genotype=args.genotype, iters=args.iters, batch=args.batch,
-                patch=args.patch, lr=args.lr, seed=args.seed)
+    opts = real_options(args)
     path = osp.join(args.out_dir, f'{key}_x{scale}.json')
     done = read_stored_run(path, opts,
                            missing_ok_on_mismatch=args.report_only)

@@ -42,7 +42,7 @@ import os.path as osp
 import shlex
 import sys
 import time
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -310,11 +310,19 @@ def variant_key(name: str) -> str:
     return {v: k for k, v in VARIANT_NAMES.items()}[name]
 
 
-def run_args(args) -> dict:
-    """The options a finished variant must share to be reused."""
+#: the variant tested at the assumed noise levels ``--mismatch-levels``
+MISMATCH_VARIANT = 'manual guidance'
+
+
+def run_args(args, name: Optional[str] = None) -> dict:
+    """The options a finished variant must share to be reused; for
+    :data:`MISMATCH_VARIANT` (``name``) also ``--mismatch-levels``, the
+    assumed noise levels its stored ``mismatch`` PSNRs were measured at."""
     keep = ('iters', 'width', 'stages', 'crop', 'batch', 'lr', 'lr_decay_at',
             'lr_decay', 'train_dirs', 'seed', 'sigmas', 'levin_files',
             'proxy_act')
+    if name == MISMATCH_VARIANT:
+        keep += ('mismatch_levels', )
     return {k: getattr(args, k) for k in keep}
 
 
@@ -354,7 +362,7 @@ def run_variant(name: str, cfg: dict, args, files) -> dict:
     run is stored (``<key>.json`` + ``<key>.pth``) and reused."""
     key = variant_key(name)
     path = osp.join(args.out_dir, f'{key}.json') if args.out_dir else None
-    done = path and read_stored_run(path, run_args(args), 'args',
+    done = path and read_stored_run(path, run_args(args, name), 'args',
                                     args.report_only)
     if done:
         print(f'[{name}] reused {path}')
@@ -376,13 +384,14 @@ def run_variant(name: str, cfg: dict, args, files) -> dict:
                           files=files)
         res[f'{sigma:g}'] = evaluate(model, ds)
     mismatch = {}
-    if name == 'manual guidance':
+    if name == MISMATCH_VARIANT:
         ds = LevinDataset(LEVIN_ROOT, noise_sigma=0.03, seed=0, files=files)
         for level in args.mismatch_levels:
             mismatch[f'{level:g}'] = evaluate(model, ds,
                                               manual=level / 100)['PSNR']
     net = restorer_of(model)
-    done = dict(args=run_args(args), name=name, train_s=round(train_s, 1),
+    done = dict(args=run_args(args, name), name=name,
+                train_s=round(train_s, 1),
                 eval_s=round(time.time() - t0 - train_s, 1),
                 params=count_params(net),
                 results=res, mismatch=mismatch,

@@ -61,7 +61,7 @@ import torch.nn as nn
 from mmfusenas.benchmark.cli_modes import run_mode
 from mmfusenas.benchmark.process_units import map_in_processes
 from mmfusenas.models.utils.colorspace import rgb_to_ycbcr
-from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import CLASSES, toy_data_set
 from mmfusenas.testing.toy_models import toy_retinanet
 
 VARIANTS = ('vis', 'ir', 'direct', 'guided')
@@ -104,7 +104,7 @@ def parse_args() -> argparse.Namespace:
                    'each)')
     p.add_argument('--data-dir', default=None,
                    help='reuse / write the toy set here instead of a temp '
-                   'dir')
+                   'dir (a set of other --num / --data-seed is refused)')
     p.add_argument('--json-out', default=None, help='write results as json')
     return p.parse_args()
 
@@ -469,9 +469,9 @@ def main_guidance() -> None:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or osp.join(tmp, 'toy')
-        if not osp.isfile(osp.join(root, 'meta.json')):
-            summary = generate_toy_dataset(
-                root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+        summary = toy_data_set(root, num=args.num, seed=args.data_seed,
+                               val_fraction=0.25)
+        if summary:
             print(f"generated {summary['num']} pairs "
                   f"({summary['num_train']} train / {summary['num_val']} val,"
                   f" {summary['num_night']} night) in {summary['seconds']} s")
@@ -625,7 +625,9 @@ def compose_parse_args(argv=None) -> argparse.Namespace:
                    choices=['chain_fixed', 'fusion'],
                    help="--bn-diagnosis of the chain (N_F on the enhanced "
                    "VIS) or of variant (c)'s N_F on the raw VIS")
-    p.add_argument('--data-dir', default=None)
+    p.add_argument('--data-dir', default=None,
+                   help='reuse / write the night-time toy set here (a set '
+                   'of other --num / --darkness is refused)')
     p.add_argument('--json-out', default=None)
     args = p.parse_args(argv)
     args.warmup_lrs = parse_stage_lrs(args.warmup_lr)
@@ -904,10 +906,8 @@ def main_compose(argv=None) -> None:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or osp.join(tmp, 'toy_night')
-        if not osp.isfile(osp.join(root, 'meta.json')):
-            generate_toy_dataset(root, num=args.num, seed=123,
-                                 night_fraction=1.0,
-                                 night_darkness=args.darkness)
+        toy_data_set(root, num=args.num, seed=123, night_fraction=1.0,
+                     night_darkness=args.darkness)
         with open(osp.join(root, 'meta.json')) as f:
             meta = json.load(f)
         train = compose_load_split(root, 'train', args.res)

@@ -62,7 +62,7 @@ from mmfusenas.benchmark.cli_modes import run_mode
 from mmfusenas.benchmark.process_units import map_in_processes
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.search.estimators import config_cost, largest_width
-from mmfusenas.testing.toy_data.ivif import CLASSES, generate_toy_dataset
+from mmfusenas.testing.toy_data.ivif import CLASSES, toy_data_set
 from mmfusenas.testing.toy_models import toy_retinanet
 
 BC = 16  # the toy ResNet-18's base width: levels of 16, 32, 64, 128
@@ -96,13 +96,18 @@ def make_input(kind: str, ir: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def toy_data(args) -> tuple:
     """``(tmp, root)``: the toy IR/VIS set of ``--data-dir``, generated
     there (``--num`` pairs, ``--data-seed``, a quarter for validation) when
-    it has no ``meta.json``; without ``--data-dir`` in a temporary folder
-    ``tmp`` (``tmp.cleanup()`` removes it)."""
+    it has no ``meta.json``, reused when its ``meta.json`` records those
+    (another set is an error naming what differs:
+    ``mmfusenas.testing.toy_data.ivif.toy_data_set``); without ``--data-dir`` in a
+    temporary folder ``tmp`` (``tmp.cleanup()`` removes it)."""
     tmp = tempfile.TemporaryDirectory()
     root = args.data_dir or osp.join(tmp.name, 'toy')
-    if not osp.isfile(osp.join(root, 'meta.json')):
-        generate_toy_dataset(
-            root, num=args.num, seed=args.data_seed, val_fraction=0.25)
+    try:
+        toy_data_set(root, num=args.num, seed=args.data_seed,
+                     val_fraction=0.25)
+    except BaseException:
+        tmp.cleanup()
+        raise
     return tmp, root
 
 
@@ -848,7 +853,8 @@ def common_parser(doc: str, model: str, space: str, num: int, batch: int,
     p.add_argument('--jobs', type=int, default=2)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--data-dir', default=None,
-                   help='toy set to use (generated there when missing)')
+                   help='toy set to use (generated there when missing; a '
+                   'set of other --num / --data-seed is refused)')
     p.add_argument('--json-out', default=None)
     return p
 

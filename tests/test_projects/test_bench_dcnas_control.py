@@ -155,6 +155,11 @@ def test_worker_writes_device_and_runs_on_cpu(bench, small_data, tmp_path):
     assert row['iters'] == 2 and row['seed'] == 1
     assert all(0 < row[k] < 1e4 for k in ('toy', 'Middlebury', 'Lu'))
     assert not osp.exists(out[:-5] + '.pid')
+    # what the launcher compares before reusing the run
+    assert row['options'] == bench.control_options(argparse.Namespace(
+        lr=1e-3, batch=2, patch=32, toy=toy, shared_data=shared,
+        device='cpu'), geno)
+    assert not osp.exists(out[:-5] + '.options.json')
 
 
 def test_launcher_passes_device_and_data_to_every_worker(bench):
@@ -218,20 +223,99 @@ def test_report_names_each_training_seeds_device(bench, tmp_path):
 
 
 def test_report_refuses_a_run_of_a_changed_genotype_file(
-        bench, tmp_path, monkeypatch):
+        bench, small_data, tmp_path, monkeypatch, capsys):
+    """A stored run is keyed on the genotype file's content, not its path:
+    the file rewritten since (a new search) makes the run stale -- an error
+    naming it before anything is launched, left out by --report-only."""
     import json
     monkeypatch.chdir(tmp_path)  # the LUT cache goes to work_dirs/
+    toy, shared = small_data
     searched = _geno(tmp_path, 'searched', 'mb_k3_r2')
     out = tmp_path / 'ctl'
     (out / 'runs').mkdir(parents=True)
+    argv = ['--searched', searched, '--random', '3', '--train-seeds', '0',
+            '--out-dir', str(out), '--toy', toy, '--shared-data', shared]
+    args = argparse.Namespace(lr=1e-3, batch=8, patch=64, toy=toy,
+                              shared_data=shared, device='cpu')
+    options = bench.control_options(args, searched)
     row = dict(genotype=searched, seed=0, iters=300, params=12345, toy=1.0,
                Middlebury=1.0, Lu=1.0, bicubic_toy=2.0,
-               bicubic_Middlebury=2.0, bicubic_Lu=2.0)
+               bicubic_Middlebury=2.0, bicubic_Lu=2.0, options=options)
     (out / 'runs' / 'searched0_t0_i300.json').write_text(json.dumps(row))
-    with pytest.raises(ValueError, match='genotype file changed'):
-        bench.main(['--searched', searched, '--random', '3',
-                    '--train-seeds', '0', '--report-only', '--out-dir',
-                    str(out)])
+    _geno(tmp_path, 'searched', 'mb_k5_r2')  # a new search rewrote it
+    with pytest.raises(ValueError, match=r"searched0_t0_i300\.json was run "
+                       r"with other options.*differ in \['genotype_sha256'"
+                       r"\] \(the genotype file changed"):
+        bench.main(argv)
+    assert not list((out / 'runs').glob('*.log'))  # nothing launched
+    runs = bench.main(argv + ['--report-only'])
+    assert runs == {}  # left out, and named
+    assert "searched0_t0_i300.json was run with other ['genotype_sha256']" \
+        in capsys.readouterr().out
+
+
+def test_control_runs_are_keyed_on_every_training_option(bench, tmp_path):
+    """A control run records the genotype's sha256, --lr, --batch, --patch,
+    --toy, --shared-data and --device (paths from the repository root on
+    where they lie in or beside it): the same file is reused only under the
+    same options, from any checkout."""
+    import json
+    geno = _geno(tmp_path, 'g', 'mb_k3_r2')
+    args = argparse.Namespace(
+        lr=1e-3, batch=8, patch=64, toy=osp.join(REPO, 'data', 'toy_rgbd'),
+        shared_data=bench.SHARED, device='cpu')
+    options = bench.control_options(args, geno)
+    assert options['toy'] == '<repository>/data/toy_rgbd'
+    assert options['shared_data'] == '<repository>/../shared/data/gisr'
+    assert options['genotype_sha256'] == bench.file_sha256(geno)
+    out = str(tmp_path / 'g_t0_i3.json')
+    assert bench.stored_control_run(out, options) is None  # none yet
+    with open(out, 'w') as f:
+        json.dump(dict(genotype=geno, options=options, toy=1.0), f)
+    assert bench.stored_control_run(out, options)['toy'] == 1.0
+    for key, value in (('lr', 2e-3), ('batch', 4), ('patch', 32),
+                       ('toy', str(tmp_path)), ('shared_data', str(tmp_path)),
+                       ('device', 'cuda')):
+        other = vars(args).copy()
+        other[key] = value
+        theirs = bench.control_options(argparse.Namespace(**other), geno)
+        with pytest.raises(ValueError, match=rf"differ in \['{key}'\]"):
+            bench.stored_control_run(out, theirs)
+        assert bench.stored_control_run(out, theirs, report_only=True) \
+            is None
+    # a run from before options were recorded is not reused either
+    with open(out, 'w') as f:
+        json.dump(dict(genotype=geno, toy=1.0), f)
+    with pytest.raises(ValueError, match='was run with other options'):
+        bench.stored_control_run(out, options)
+
+
+def test_real_runs_key_on_the_genotype_content_and_shared_data(
+        bench, tmp_path):
+    """--mode real: a stored run is reused for the same genotype content
+    (another path of it too) and --shared-data, not after either changed."""
+    import json
+    geno = _geno(tmp_path, 'g', 'mb_k3_r2')
+    args = argparse.Namespace(genotype=geno, iters=2, batch=2, patch=32,
+                              lr=1e-3, seed=0, shared_data=str(tmp_path),
+                              out_dir=str(tmp_path), report_only=True)
+    opts = bench.real_options(args)
+    assert 'genotype' not in opts
+    (tmp_path / 'hand_x4.json').write_text(json.dumps(dict(
+        options=opts, name='hand', scale=4)))
+    copy = tmp_path / 'copy.yaml'
+    copy.write_text(open(geno).read())
+    assert bench.real_run('hand', 4, argparse.Namespace(
+        **dict(vars(args), genotype=str(copy))))['name'] == 'hand'
+    other = tmp_path / 'other'
+    other.mkdir()
+    assert bench.real_run('hand', 4, argparse.Namespace(
+        **dict(vars(args), shared_data=str(other)))) is None
+    _geno(tmp_path, 'g', 'mb_k5_r2')
+    assert bench.real_run('hand', 4, args) is None
+    with pytest.raises(ValueError, match='hand_x4.json was run with other'):
+        bench.real_run('hand', 4, argparse.Namespace(
+            **dict(vars(args), report_only=False)))
 
 
 # --------------------------------------------------------------- --mode real
@@ -388,9 +472,9 @@ def test_real_report_reads_each_seed_folder(bench, tmp_path, capsys):
             ('official', 0): 1.1}
     for (key, seed), v in rmse.items():
         run = _real_run(key, v, v + 1, train_s=2.0)
-        run.update(scale=4, options=dict(
+        run.update(scale=4, options=bench.real_options(argparse.Namespace(
             genotype=geno, iters=1000, batch=8, patch=64, lr=1e-3,
-            seed=seed))
+            seed=seed, shared_data=bench.SHARED)))
         os.makedirs(tmp_path / f'seed_{seed}', exist_ok=True)
         (tmp_path / f'seed_{seed}' / f'{key}_x4.json').write_text(
             json.dumps(run))

@@ -60,12 +60,45 @@ def test_score_cache_hits_persists_and_checks_ident(bench, tmp_path):
         bad(dict(a='z'))
 
 
-def test_cache_file_names_what_the_scores_depend_on(bench, tmp_path):
-    ck = tmp_path / 'a.pth'
-    ck.write_bytes(b'123')
-    f1, id1 = bench.cache_file(str(tmp_path), str(ck), 'root', 32)
-    f2, id2 = bench.cache_file(str(tmp_path), str(ck), 'root', 16)
-    assert f1 != f2 and id1['size'] == 3 and id1['images'] == 32
+def test_cache_file_keys_on_contents_not_paths_or_times(bench, tmp_path):
+    """The score cache of a (checkpoint, --config, score images, images)
+    is found again from a copy of them elsewhere (other paths and times)
+    and not after any of their contents changed."""
+    import os
+    import shutil
+    first = tmp_path / 'a'
+    (first / 'root' / 'sub').mkdir(parents=True)
+    (first / 'a.pth').write_bytes(b'123')
+    (first / 'root' / 'sub' / 'x.png').write_bytes(b'img')
+    (first / 'configs').mkdir()
+    (first / 'configs' / 's.py').write_text(
+        "lr = 0.1\nroot = '{{ fileDirname }}/data'\n")
+
+    def cache(folder, images=32):
+        return bench.cache_file(str(tmp_path), str(folder / 'a.pth'),
+                                str(folder / 'root'), images,
+                                str(folder / 'configs' / 's.py'))
+
+    f1, id1 = cache(first)
+    assert set(id1) == {'checkpoint_sha256', 'config_sha256',
+                        'score_root_sha256', 'images'}
+    assert str(tmp_path) not in json.dumps(id1)
+    assert cache(first, 16)[0] != f1
+    second = tmp_path / 'b'
+    shutil.copytree(first, second)
+    os.utime(second / 'a.pth', (1, 1))
+    assert cache(second) == (f1, id1)  # a copy: the same cache
+    changes = [
+        lambda: (second / 'a.pth').write_bytes(b'124'),
+        lambda: (second / 'root' / 'sub' / 'x.png').write_bytes(b'imh'),
+        lambda: (second / 'root' / 'y.png').write_bytes(b''),
+        lambda: (second / 'configs' / 's.py').write_text(
+            "lr = 0.2\nroot = '{{ fileDirname }}/data'\n")]
+    for change in changes:
+        shutil.rmtree(second)
+        shutil.copytree(first, second)
+        change()
+        assert cache(second)[0] != f1
 
 
 def test_slice_batch(bench):

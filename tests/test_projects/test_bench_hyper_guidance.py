@@ -166,6 +166,42 @@ def test_stored_variants_are_reused_or_refused(bench, tmp_path, capsys):
     assert list(out['results']) == ['no guidance']
 
 
+def test_mismatch_levels_key_the_stored_manual_guidance_run(
+        bench, tmp_path, capsys, monkeypatch):
+    """``--mismatch-levels`` (the assumed σ of the stored ``mismatch``
+    PSNRs) is in the reuse key of the variant measured at them: a stored
+    manual-guidance run of other levels is refused (left out with
+    --report-only), one of the same levels is reused; the other variants
+    do not depend on the levels. Nothing is trained."""
+    args = types.SimpleNamespace(
+        iters=1, width=4, stages=1, crop=32, batch=1, lr=1e-3,
+        lr_decay_at=1.0, lr_decay=0.1, train_dirs=['lowlight/mit/gt'],
+        seed=0, sigmas=[1.0], levin_files=1, proxy_act='softplus',
+        mismatch_levels=[1.0, 3.0], out_dir=str(tmp_path),
+        report_only=False, bsd68=0)
+    manual = bench.run_args(args, 'manual guidance')
+    assert manual['mismatch_levels'] == [1.0, 3.0]
+    assert 'mismatch_levels' not in bench.run_args(args, 'no guidance')
+    stored = dict(args=manual, name='manual guidance', params=3,
+                  results={}, mismatch={'1': 20.0, '3': 19.0})
+    (tmp_path / 'manual.json').write_text(json.dumps(stored))
+
+    def untrained(*_):
+        raise AssertionError('a stored run was trained again')
+
+    monkeypatch.setattr(bench, 'train', untrained)
+    same = bench.run_variant('manual guidance', {}, args, [])
+    assert same['mismatch'] == stored['mismatch']
+    assert '[manual guidance] reused' in capsys.readouterr().out
+    other = types.SimpleNamespace(**dict(vars(args),
+                                         mismatch_levels=[1.0, 7.0]))
+    with pytest.raises(ValueError, match='manual.json was run with other '
+                       'options'):
+        bench.run_variant('manual guidance', {}, other, [])
+    other.report_only = True
+    assert bench.run_variant('manual guidance', {}, other, []) is None
+
+
 def test_merge_seeds_and_sigma_statistics_by_hand(bench):
     """Two seeds: PSNR / SSIM averaged with their spread, σ̂ pooled over
     seeds and images; the Pearson r of σ̂ with the true σ; a constant σ̂

@@ -89,3 +89,28 @@ def test_one_variant_per_process_writes_its_json_atomically(
     result = [line for line in capsys.readouterr().out.splitlines()
               if line.startswith('RESULT ')]
     assert list(json.loads(result[0][7:])['variants']) == ['vis']
+
+
+def test_compose_data_dir_of_another_darkness_is_refused(
+        bench, tmp_path, monkeypatch):
+    """--mode compose --data-dir: the night-time set is reused for the
+    same --num and --darkness only. Training is stubbed: the run stops
+    where it would read the set."""
+    class Reading(Exception):
+        pass
+
+    def stop(root, split, res):
+        raise Reading(root)
+
+    monkeypatch.setattr(bench, 'compose_load_split', stop)
+    root = str(tmp_path / 'night')
+    argv = ['--data-dir', root, '--num', '4', '--darkness', '3',
+            '--threads', str(torch.get_num_threads())]
+    for _ in range(2):  # generated, then reused
+        with pytest.raises(Reading):
+            bench.main_compose(argv)
+    with pytest.raises(ValueError, match=r'options\.night_darkness 3\.0 '
+                       r'\(this run: 5\.0\)'):
+        bench.main_compose(argv[:5] + ['5'] + argv[6:])
+    with pytest.raises(ValueError, match=r'num 4 \(this run: 6\)'):
+        bench.main_compose(argv[:3] + ['6'] + argv[4:])

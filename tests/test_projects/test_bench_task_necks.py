@@ -1,6 +1,7 @@
 """projects/reproductions/bench_task_necks.py --mode decoders and its shared helpers
 (common helpers of the same file)."""
 import math
+import os
 import os.path as osp
 
 import numpy as np
@@ -97,23 +98,50 @@ def test_searched_variant_needs_genotype(bench):
 
 def test_pipeline_same_seed_same_result(bench, tmp_path):
     """Two runs of one (decoder, seed) see the same data order, flips and
-    init: identical mIoU; the RESULT summary covers the variants."""
-    from mmfusenas.testing.toy_data.ivif import generate_toy_dataset
+    init: identical mIoU; the RESULT summary covers the variants. The first
+    run writes the toy set of --num into --data-dir, the second reuses it."""
     root = str(tmp_path / 'toy')
-    generate_toy_dataset(root, num=12, seed=0, size=64, val_fraction=0.25)
     argv = [
-        '--data-dir', root, '--res', '64', '--iters', '2', '--batch', '2',
+        '--data-dir', root, '--num', '12', '--res', '64', '--iters', '2',
+        '--batch', '2',
         '--seeds', '0', '--random', '1', '--variants', 'fcn', 'random0',
         '--jobs', '1', '--json-out', str(tmp_path / 'r.json')
     ]
     r1 = bench.main_decoders(argv)
+    stamp = os.stat(osp.join(root, 'meta.json')).st_mtime_ns
     r2 = bench.main_decoders(argv)
+    assert os.stat(osp.join(root, 'meta.json')).st_mtime_ns == stamp
     s1, s2 = r1['summary'], r2['summary']
     assert set(s1) == {'fcn', 'random0'}
     for k in s1:
         assert s1[k]['per_seed'] == s2[k]['per_seed']
         assert 0.0 <= s1[k]['mIoU'] <= 1.0
     assert osp.isfile(tmp_path / 'r.json')
+
+
+def test_toy_data_dir_is_reused_only_for_its_pairs_and_seed(bench,
+                                                            tmp_path):
+    """--data-dir: generated where it has no meta.json, reused when that
+    records --num and --data-seed, refused (naming them) otherwise."""
+    import json
+    root = str(tmp_path / 'toy')
+
+    def toy_data(*argv):
+        tmp, got = bench.toy_data(bench.decoders_parse_args(
+            ['--data-dir', root, *argv]))
+        tmp.cleanup()
+        return got
+
+    assert toy_data('--num', '4', '--data-seed', '2') == root
+    meta = json.load(open(osp.join(root, 'meta.json')))
+    assert (meta['num'], meta['seed']) == (4, 2)
+    stamp = os.stat(osp.join(root, 'meta.json')).st_mtime_ns
+    assert toy_data('--num', '4', '--data-seed', '2') == root  # reused
+    assert os.stat(osp.join(root, 'meta.json')).st_mtime_ns == stamp
+    with pytest.raises(ValueError, match=r'num 4 \(this run: 5\)'):
+        toy_data('--num', '5', '--data-seed', '2')
+    with pytest.raises(ValueError, match=r'seed 2 \(this run: 0\)'):
+        toy_data('--num', '4')
 
 
 def test_seg_loss_equals_mmseg_loss_with_unit_weights(bench):

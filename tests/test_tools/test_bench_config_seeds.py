@@ -247,6 +247,10 @@ def test_two_toy_detector_configs_end_to_end(bench, tmp_path, monkeypatch):
             (work / label / 'seed_0' / 'result.json').read_text())
         assert unit['seed'] == 0 and unit['iter'] == 2
         assert [v['iter'] for v in unit['validations']] == [2]
+        # what --reuse compares: the config's content, the data root
+        assert unit['config_sha256'] == bench.config_sha256(
+            FPN if label == 'fpn' else SEARCHED)
+        assert unit['data_root'] == str(tmp_path / 'toy')
         assert unit['metrics']['fusion/EN'] == result[label]['fusion/EN'][
             'per_seed'][0]
         scalars = glob.glob(str(work / label / 'seed_0' / '*' / 'vis_data' /
@@ -382,13 +386,15 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
         folder = work / label / f'seed_{seed}'
         folder.mkdir(parents=True)
         (folder / 'result.json').write_text(json.dumps(dict(
-            unit_result({'m': m}), seed=seed, **record)))
+            unit_result({'m': m}), seed=seed, data_root=None, **record)))
 
     # recorded by another checkout of the project: the same config file
     put('fpn', 1, 0.25, config='/elsewhere/checkout/configs/tim/'
-        'retinanet_ivif_fpn_toy.py', cfg_options={})
+        'retinanet_ivif_fpn_toy.py', cfg_options={},
+        config_sha256=bench.config_sha256(FPN))
     put('searched', 0, 0.125, config=SEARCHED,
-        cfg_options={'model.detector.neck.out_channels': 32})
+        cfg_options={'model.detector.neck.out_channels': 32},
+        config_sha256=bench.config_sha256(SEARCHED))
     out = bench.main(argv + ['--reuse'])
     assert trained == [['fpn_seed0', 'searched_seed1']]
     assert out['fpn']['m']['per_seed'] == [0.5, 0.25]
@@ -407,6 +413,69 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
                        r"\.json records .*out_channels': 32.*variant "
                        r"searched seed 0 is .*out_channels': 24"):
         bench.main(stale + ['--reuse'])
+
+
+def test_reuse_keys_on_the_config_content_and_the_data_root(
+        bench, tmp_path, monkeypatch):
+    """--reuse compares the config's content (its ``_base_`` included), not
+    only its path, and ``--data-root``: an unchanged config of another
+    checkout (its paths under ``configs/`` too) is reused; the same file
+    with an edited base, or another data root, is an error naming what
+    differs. Nothing is trained: the units are stubbed."""
+    import shutil
+    first = tmp_path / 'a' / 'configs'
+    first.mkdir(parents=True)
+    (first / 'base.py').write_text('lr = 0.1\n')
+    (first / 'v.py').write_text(
+        "_base_ = ['./base.py']\n"
+        "genotype = '{{ fileDirname }}/g.yaml'\n")
+    work = tmp_path / 'w'
+    trained = []
+
+    def fake_run_units(units, jobs):  # the fields run_unit records
+        trained.extend(u['id'] for u in units)
+        out = {}
+        for u in units:
+            out[u['id']] = dict(
+                unit_result({'m': 0.5}), seed=u['seed'], config=u['config'],
+                cfg_options=u['cfg_options'], env=u['env'],
+                config_sha256=u['config_sha256'],
+                data_root=u['data_root_key'])
+            os.makedirs(u['work_dir'], exist_ok=True)
+            with open(u['result'], 'w') as f:
+                json.dump(out[u['id']], f)
+        return out
+
+    monkeypatch.setattr(bench, 'run_units', fake_run_units)
+
+    def argv(config, *extra):
+        return ['--variants', f'v={config}', '--seeds', '0', '--metrics',
+                'm', '--work-dir', str(work), '--reuse', *extra]
+
+    bench.main(argv(first / 'v.py'))
+    assert trained == ['v_seed0']
+    stored = json.loads((work / 'v' / 'seed_0' / 'result.json').read_text())
+    assert stored['config_sha256'] == bench.config_sha256(first / 'v.py')
+    assert stored['data_root'] is None
+    # another checkout of the same config: the same digest, reused
+    second = tmp_path / 'b' / 'configs'
+    shutil.copytree(first, second)
+    assert bench.config_sha256(second / 'v.py') == stored['config_sha256']
+    bench.main(argv(second / 'v.py'))
+    assert trained == ['v_seed0']
+    # the same path, its base edited: not reused
+    (second / 'base.py').write_text('lr = 0.2\n')
+    with pytest.raises(ValueError, match=r"--reuse: .*result\.json records "
+                       r".*differ in \['config_sha256'\]"):
+        bench.main(argv(second / 'v.py'))
+    # another --data-root: not reused
+    (tmp_path / 'data').mkdir()
+    with pytest.raises(ValueError, match=r"differ in \['data_root'\]"):
+        bench.main(argv(first / 'v.py', '--data-root',
+                        str(tmp_path / 'data')))
+    assert trained == ['v_seed0']
+    assert bench.data_root_key(osp.join(REPO, 'data', 'toy')) == \
+        '<repository>/data/toy'
 
 
 # ------------------------------------------------------------- --rank-among

@@ -1,5 +1,7 @@
 """Protocol helpers of benchmarks/bench_search_vs_random.py."""
 import importlib.util
+import json
+import os
 import os.path as osp
 
 import pytest
@@ -641,3 +643,133 @@ def test_a_finished_retraining_is_kept_on_restart_only_for_its_key(
     genotype.write_text('choices:\n  cell0: dc\n')
     assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 4.5
     assert len(calls) == 4
+
+
+def test_retrain_key_holds_the_retrain_config_and_the_toy_num(
+        bench, tmp_path, monkeypatch):
+    """A finished retraining is kept only when the retrain config's content
+    (here: the space's retrain options) and ``--toy-num`` are unchanged;
+    the key holds no path of the checkout or of the work folder."""
+    calls = []
+
+    def fake_retrain(spec, genotype, seed, work, quick, extra=None):
+        calls.append(seed)
+        return dict(score=float(len(calls)), params=7, mflops=1.0)
+
+    monkeypatch.setattr(bench, 'retrain', fake_retrain)
+    genotype = tmp_path / 'g.yaml'
+    genotype.write_text('choices:\n  cell0: ms\n')
+    work = tmp_path / 'work'
+    work.mkdir()
+    unit = dict(space='tim_fusion', kind='retrain', genotype=str(genotype),
+                seed=0, work=str(work), quick=True, extra={}, toy_num=8)
+    key = bench.retrain_key(unit)
+    assert key['toy_num'] == 8 and len(key['config_sha256']) == 64
+    assert str(tmp_path) not in json.dumps(key)
+    assert bench.ROOT not in json.dumps(key)
+    assert bench.run_unit(unit)['score'] == 1.0
+    assert bench.run_unit(dict(unit))['score'] == 1.0  # kept
+    assert bench.run_unit(dict(unit, toy_num=16))['score'] == 2.0
+    spec = SPACES['tim_fusion']
+    opts = spec['retrain_opts']
+    monkeypatch.setitem(spec, 'retrain_opts', lambda quick: dict(
+        opts(quick), **{'train_cfg.max_iters': 3}))
+    assert bench.run_unit(dict(unit, toy_num=16))['score'] == 3.0
+    assert bench.run_unit(dict(unit, toy_num=16))['score'] == 3.0  # kept
+    assert calls == [0, 0, 0]
+
+
+def _search_unit(work, **kw):
+    unit = dict(space='tim_fusion', kind='search', strategy='darts1', seed=0,
+                work=str(work), genotype=str(work / 'genotype.yaml'),
+                argmax_genotype=None, quick=True,
+                extra={'train_cfg.max_iters': 2}, toy_num=8,
+                id='tim_fusion/search_darts1_0')
+    unit.update(kw)
+    return unit
+
+
+def test_a_search_folder_of_other_settings_is_started_afresh(
+        bench, tmp_path, monkeypatch, capsys):
+    """A search unit resumes its folder's checkpoints only when the
+    folder's search_key.json matches (search config content, --quick, the
+    options, --toy-num); otherwise, or without a key (an older run), the
+    folder is emptied first (its unit.log kept). No search runs: stubbed."""
+    seen = []
+
+    class FakeGenotype:
+        def dump(self, path):
+            with open(path, 'w') as f:
+                f.write('choices: {}\n')
+
+    def fake_run_search(spec, strategy, seed, work, quick, extra=None):
+        seen.append(sorted(os.listdir(work)))
+        with open(osp.join(work, 'epoch_1.pth'), 'w') as f:
+            f.write('weights')
+        return FakeGenotype()
+
+    monkeypatch.setattr(bench, 'run_search', fake_run_search)
+    work = tmp_path / 'search_darts1_0'
+    unit = _search_unit(work)
+    bench.run_unit(unit)
+    assert seen[-1] == ['search_key.json']
+    key = json.loads((work / 'search_key.json').read_text())
+    assert key == bench.search_key(SPACES['tim_fusion'], 'tim_fusion',
+                                   'darts1', 0, True,
+                                   {'train_cfg.max_iters': 2}, 8)
+    bench.run_unit(dict(unit))  # the same settings: resumed
+    assert seen[-1] == ['epoch_1.pth', 'genotype.yaml', 'search_key.json']
+    (work / 'unit.log').write_text('log of this run')
+    for other, named in [
+            (dict(extra={'train_cfg.max_iters': 3}),
+             "['config_sha256', 'extra']"),
+            (dict(quick=False), "['config_sha256', 'quick']"),
+            (dict(toy_num=16), "['toy_num']")]:
+        bench.run_unit(unit)  # a search of the first settings, then:
+        capsys.readouterr()
+        bench.run_unit(_search_unit(work, **other))
+        assert seen[-1] == ['search_key.json', 'unit.log'], other
+        out = capsys.readouterr().out
+        assert f'holds a search made with other {named}: starting it ' \
+            'afresh' in out, out
+    # a folder of an older run (no key): started afresh too
+    (work / 'search_key.json').unlink()
+    bench.run_unit(unit)
+    assert seen[-1] == ['search_key.json', 'unit.log']
+    assert (work / 'unit.log').read_text() == 'log of this run'
+
+
+def test_reuse_checks_the_search_key_beside_the_genotype(
+        bench, tmp_path, capsys):
+    """--reuse DIR: a genotype whose search_key.json matches this run is
+    reused (and said so); one searched with other settings is refused,
+    naming them; one without a key is reused with a warning that nothing
+    was checked."""
+    spec = SPACES['tim_neck']
+    rows, _ = bench.plan_units('tim_neck', spec, _args(bench, num_random=1,
+                                                       search_seeds=1),
+                               str(tmp_path))
+    folder = tmp_path / 'reuse' / 'tim_neck' / 'search_darts1_0'
+    folder.mkdir(parents=True)
+    import shutil
+    shutil.copy(rows[-1][2], folder / 'genotype.yaml')
+    args = _args(bench, num_random=1, search_seeds=1,
+                 reuse=str(tmp_path / 'reuse'))
+    key = bench.search_key(spec, 'tim_neck', 'darts1', 0, True,
+                           {'train_cfg.max_iters': 7}, None)
+    (folder / 'search_key.json').write_text(json.dumps(key))
+    capsys.readouterr()
+    _, units = bench.plan_units('tim_neck', spec, args, str(tmp_path))
+    assert 'tim_neck/search_darts1_0' not in {u['id'] for u in units}
+    assert 'search_darts1_0/genotype.yaml instead of searching (darts1, ' \
+        'seed 0): its search_key.json matches' in capsys.readouterr().out
+    (folder / 'search_key.json').write_text(json.dumps(
+        dict(key, extra={'train_cfg.max_iters': 9}, config_sha256='x')))
+    with pytest.raises(ValueError, match=r"--reuse: .*genotype\.yaml was "
+                       r"searched with other settings .*config_sha256 'x' "
+                       r"there.*extra \{'train_cfg.max_iters': 9\} there, "
+                       r"\{'train_cfg.max_iters': 7\} here"):
+        bench.plan_units('tim_neck', spec, args, str(tmp_path))
+    (folder / 'search_key.json').unlink()
+    bench.plan_units('tim_neck', spec, args, str(tmp_path))
+    assert 'no search_key.json beside it' in capsys.readouterr().out

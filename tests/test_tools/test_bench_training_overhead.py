@@ -170,3 +170,48 @@ def test_compare_kernels_reads_the_switches(bench, monkeypatch):
         bench.kernel_switches(['winogard=False'])
     with pytest.raises(SystemExit, match='expected SWITCH=BOOL'):
         bench.kernel_switches(['winograd=maybe'])
+
+
+def test_data_dir_is_reused_only_for_the_requested_toy_set(
+        bench, tmp_path, monkeypatch):
+    """--data-dir: a toy set is generated where there is none and reused
+    when its meta.json records the requested --num (seed 0, the generator's
+    defaults); a set of other pairs or options is refused, naming them,
+    before any config is built. The timing itself is stubbed."""
+    import json
+
+    class Built(Exception):
+        pass
+
+    roots = []
+
+    def fake_run_config(path, args, root):
+        roots.append(root)
+        raise Built
+
+    monkeypatch.setattr(bench, 'run_config', fake_run_config)
+    root = tmp_path / 'toy'
+
+    threads = ['--threads', str(torch.get_num_threads())]  # left as is
+
+    def run(*extra):
+        with pytest.raises(Built):
+            bench.main(['--data-dir', str(root), '--configs', 'c.py',
+                        *threads, *extra])
+
+    run('--num', '4')
+    meta = json.loads((root / 'meta.json').read_text())
+    assert meta['num'] == 4 and meta['seed'] == 0
+    stamp = (root / 'meta.json').stat().st_mtime_ns
+    run('--num', '4')  # the same set: reused, not written again
+    assert (root / 'meta.json').stat().st_mtime_ns == stamp
+    assert roots == [str(root)] * 2
+    with pytest.raises(ValueError, match=r"holds a toy set made with other "
+                       r"num 4 \(this run: 5\)"):
+        bench.main(['--data-dir', str(root), '--num', '5', *threads])
+    meta['options']['night_darkness'] = 4.0
+    (root / 'meta.json').write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"options\.night_darkness 4\.0 "
+                       r"\(this run: 1\.0\)"):
+        bench.main(['--data-dir', str(root), '--num', '4', *threads])
+    assert len(roots) == 2

@@ -636,3 +636,38 @@ def test_multispectral_layout(toy, tmp_path):
     assert labels <= {0, 2, 3, 4} and labels
     with pytest.raises(ValueError, match='layout must be one of'):
         generate_toy_dataset(str(tmp_path / 'bad'), num=2, layout='voc')
+
+
+def test_toy_data_set_reuses_only_the_requested_set(tmp_path, monkeypatch):
+    """A toy set is generated where there is no meta.json and reused when
+    its meta.json records the request: pairs, seed, size, val split and
+    every scene option (the unrequested ones at their defaults); any other
+    set is refused, naming what differs, and left as it is."""
+    root = str(tmp_path / 'toy')
+    request = dict(num=4, seed=1, size=64, val_fraction=0.25,
+                   night_darkness=2.0)
+    assert toy_data.toy_data_set(root, **request)['num'] == 4
+    meta = json.load(open(tmp_path / 'toy' / 'meta.json'))
+    assert toy_data.toy_data_mismatch(meta, request) == {}
+
+    def not_again(*args, **kwargs):
+        raise AssertionError('a matching toy set was generated again')
+
+    monkeypatch.setattr(toy_data, 'generate_toy_dataset', not_again)
+    assert toy_data.toy_data_set(root, **request) is None
+    for change, named in [
+            (dict(num=5), r'num 4 \(this run: 5\)'),
+            (dict(seed=0), r'seed 1 \(this run: 0\)'),
+            (dict(size=128), r'size 64 \(this run: 128\)'),
+            (dict(night_darkness=4.0),
+             r'options\.night_darkness 2\.0 \(this run: 4\.0\)'),
+            (dict(night_fraction=1.0),
+             r'options\.night_fraction 0\.7 \(this run: 1\.0\)')]:
+        with pytest.raises(ValueError, match=r'--data-dir .*toy holds a toy '
+                           'set made with other .*' + named):
+            toy_data.toy_data_set(root, **dict(request, **change))
+    # an option left out is its default, not whatever the set holds
+    less = {k: v for k, v in request.items() if k != 'night_darkness'}
+    assert set(toy_data.toy_data_mismatch(meta, less)) == {
+        'options.night_darkness'}
+    assert json.load(open(tmp_path / 'toy' / 'meta.json')) == meta

@@ -5,6 +5,7 @@
 VIS) with COCO boxes and masks; image ``i`` is drawn from its own generator
 seeded by ``(seed, i)``. See ``docs/user_guides/toy_data.md``.
 """
+import inspect
 import json
 import math
 import os
@@ -1011,3 +1012,64 @@ def generate_toy_dataset(out_dir: str,
     summary.update((k, v) for k, v in meta.items() if k.startswith('num_'))
     seconds = round(time.perf_counter() - t0, 3)
     return dict(summary, seconds=seconds, version=GENERATOR_VERSION)
+
+
+#: the arguments of :func:`generate_toy_dataset` that a set's ``meta.json``
+#: records beside its scene ``options`` and generator ``version``
+TOY_DATA_KEYS = ('num', 'seed', 'size', 'val_fraction', 'layout')
+_TOY_DEFAULTS = {k: p.default for k, p in inspect.signature(
+    generate_toy_dataset).parameters.items() if k in TOY_DATA_KEYS}
+
+
+def toy_data_mismatch(meta: dict, request: dict) -> Dict[str, tuple]:
+    """``{key: (recorded, requested)}`` for every entry of a toy IR/VIS
+    set's ``meta.json`` that differs from what
+    ``generate_toy_dataset(root, **request)`` would write: the pairs, seed,
+    size, val fraction, layout, every scene option (``options.<name>``, the
+    defaults of the ones not requested filled in) and the generator
+    version. Empty: the set is the one requested.
+
+    Raises:
+        TypeError: ``request`` names an argument the generator's
+            ``meta.json`` does not record.
+    """
+    unknown = set(request) - set(TOY_DATA_KEYS) - set(SCENE_OPTIONS)
+    if unknown:
+        raise TypeError(f'toy data: unknown arguments {sorted(unknown)}')
+    want = {k: request.get(k, _TOY_DEFAULTS.get(k)) for k in TOY_DATA_KEYS}
+    want['version'] = GENERATOR_VERSION
+    out = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
+    opts = dict(SCENE_OPTIONS, **{k: v for k, v in request.items()
+                                  if k in SCENE_OPTIONS})
+    weights = opts['class_weights'] or DEFAULT_CLASS_WEIGHTS
+    opts['class_weights'] = {c: float(weights.get(c, 0.0)) for c in CLASSES}
+    stored = meta.get('options') or {}
+    out.update((f'options.{k}', (stored.get(k), v)) for k, v in opts.items()
+               if stored.get(k) != v)
+    return out
+
+
+def toy_data_set(root: str, **request) -> Optional[dict]:
+    """Make ``root`` (a ``--data-dir``) the toy IR/VIS set of
+    ``generate_toy_dataset(root, **request)``: generated where there is no
+    ``meta.json`` (its summary returned), reused where the ``meta.json``
+    records that request (:func:`toy_data_mismatch`; None returned).
+
+    Raises:
+        ValueError: ``root`` holds a toy set made otherwise (the keys that
+            differ named, with both values): it is neither reused nor
+            replaced (it may be the data of other runs).
+    """
+    meta_file = osp.join(root, META_FILE)
+    if not osp.isfile(meta_file):
+        return generate_toy_dataset(root, **request)
+    with open(meta_file) as f:
+        stale = toy_data_mismatch(json.load(f), request)
+    if stale:
+        raise ValueError(
+            f'--data-dir {root} holds a toy set made with other ' + ', '.join(
+                f'{k} {a!r} (this run: {b!r})'
+                for k, (a, b) in sorted(stale.items())) +
+            '; choose another --data-dir (or remove that one to generate '
+            'it there), or run with the options it was made with')
+    return None
