@@ -99,7 +99,8 @@ from terminaltables import AsciiTable
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
+from mmfusenas.utils.cache_keys import (  # noqa: E402
+    named_files, portable_sha256)
 from mmfusenas.engine.runner import build_runner  # noqa: E402
 from mmfusenas.models.mutables import config_at  # noqa: E402
 from mmfusenas.utils.config import load_runner_config  # noqa: E402
@@ -631,13 +632,19 @@ def fit_widths(variants: Mapping[str, str],
     return out
 
 
-def config_sha256(path: str) -> str:
+def config_sha256(path: str, cfg_options: Optional[dict] = None) -> str:
     """SHA-256 of the config file ``path`` as MMEngine reads it (its
-    ``_base_`` files merged), dumped as JSON with every path up to and
-    including the last ``/configs/`` written ``<repository>/configs/`` and
-    no object addresses: the same digest for the same config in another
-    checkout of the project, another after any change of its content."""
-    return portable_sha256(Config.fromfile(path).to_dict())
+    ``_base_`` files merged, ``cfg_options`` applied) and of the YAML files
+    it names (a genotype), by content
+    (:func:`~mmfusenas.utils.cache_keys.portable_sha256`): the same digest
+    for the same config in another checkout, another after any change of
+    its content or of a genotype it reads."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    plain = cfg.to_dict()
+    return portable_sha256(dict(plain, named_files=named_files(
+        plain, suffixes=('.yaml', '.yml'))))
 
 
 def data_root_key(data_root: Optional[str]) -> Optional[str]:
@@ -660,7 +667,7 @@ def plan_units(variants: Mapping[str, str], args: argparse.Namespace,
     units = []
     for label, config in variants.items():
         opts = variant_options(args, label)
-        digest = config_sha256(config)
+        digest = config_sha256(config, opts)
         for seed in args.seeds:
             work = seed_dir(osp.join(work_dir, label), seed)
             units.append(dict(

@@ -114,7 +114,7 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -123,7 +123,7 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from terminaltables import AsciiTable
 
-from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
+from mmfusenas.utils.cache_keys import portable_json  # noqa: E402
 from mmfusenas.engine.hooks.arch_separation_hook import (
     CURVE_KEY as SEPARATION_KEY)
 from mmfusenas.engine.runner import with_cached_text
@@ -161,14 +161,19 @@ def _build_runner(cfg: Config) -> Runner:
     return runner
 
 
-def config_sha256(cfg: Config) -> str:
-    """SHA-256 of a config dumped as JSON (keys sorted), with every path
-    up to and including the last ``/configs/`` written
-    ``<repository>/configs/``, the repository root ``<work-dir>`` and no
-    object addresses: the same digest for the same config in any checkout
-    and work folder, another after any change of its content."""
+def config_sha256(cfg: Config, spec: Optional[dict] = None) -> str:
+    """SHA-256 of a config of the space ``spec`` dumped as JSON (keys
+    sorted), with every path up to and including the last ``/configs/``
+    written ``<repository>/configs/``, the repository root ``<work-dir>``,
+    the space's real data folder ``<data>`` and no object addresses: the
+    same digest for the same config in any checkout and work folder,
+    another after any change of its content."""
     # the work folders lie in the checkout: written as the work dir
-    return portable_sha256(cfg.to_dict(), ROOT)
+    data = real_data_root(spec) if spec else ''
+    text = portable_json(cfg.to_dict(), ROOT)
+    if data:
+        text = text.replace(data, '<data>')
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
 def toy_num_of(spec: dict, args) -> Any:
@@ -195,7 +200,7 @@ def search_key(spec: dict, space: str, strategy: str, seed: int,
     cfg = search_config(spec, strategy, quick, extra or None)
     return dict(space=space, strategy=strategy, seed=seed,
                 quick=bool(quick), extra=extra, toy_num=toy_num,
-                config_sha256=config_sha256(cfg))
+                config_sha256=config_sha256(cfg, spec))
 
 
 def read_search_key(folder: str) -> Any:
@@ -923,7 +928,7 @@ def retrain_key(unit: dict) -> dict:
     return dict(space=unit['space'], genotype_sha256=digest,
                 seed=unit['seed'], quick=bool(unit['quick']), extra=extra,
                 toy_num=unit.get('toy_num'),
-                config_sha256=config_sha256(cfg))
+                config_sha256=config_sha256(cfg, SPACES[unit['space']]))
 
 
 def finished_retrain(unit: dict) -> Dict[str, Any]:

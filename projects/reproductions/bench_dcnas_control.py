@@ -113,7 +113,7 @@ from mmfusenas.search.predictors import (
 from mmfusenas.search.strategies import path_loss
 from mmfusenas.utils.distributed import unwrap
 from mmfusenas.benchmark.cli_modes import run_mode
-from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.fileio import atomic_write, read_json
 from mmfusenas.utils.state_dict_conversion import file_sha256
 from mmfusenas.benchmark.results_record import (
     check_record_path, write_results_record)
@@ -206,8 +206,13 @@ def stored_control_run(out: str, options: dict,
     try:
         return read_stored_run(out, options)
     except ValueError as err:
-        with open(out) as f:
-            theirs = json.load(f).get('options') or {}
+        try:
+            theirs = read_json(out).get('options') or {}
+        except ValueError as damaged:  # not JSON: the file named
+            if report_only:
+                print(f'{damaged}: left out')
+                return None
+            raise
         keys = sorted(k for k in set(theirs) | set(options)
                       if theirs.get(k) != options.get(k))
         hint = (' (the genotype file changed since, e.g. a new search wrote '

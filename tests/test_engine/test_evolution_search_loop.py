@@ -110,3 +110,21 @@ def test_evolution_loop_resumes_only_the_same_weights_and_options(tmp_path):
     assert len(calls) == 6 * n
     search(metric='gisr/MAE', predictor=pred, init_pool=4)
     assert len(calls) == 6 * n  # the same predictor: resumed
+
+    class Costs:
+        """A stand-in cost table (its cost model in its context)."""
+
+        def __init__(self, model):
+            self.context = dict(model=model)
+
+        def cost(self, path):
+            return dict(params=1.0)
+
+    # another cost table (costs kept in the state): started afresh, named
+    for model, afresh in (('m1', True), ('m1', False), ('m2', True)):
+        before = len(calls)
+        search(metric='gisr/MAE', predictor=pred, init_pool=4,
+               cost_table=Costs(model))
+        assert (len(calls) > before) == afresh
+        assert any('saved cost_table_sha256 differ(s)' in m
+                   for m in cap.messages) == afresh

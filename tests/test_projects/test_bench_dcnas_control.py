@@ -562,3 +562,12 @@ def test_real_merge_rows_of_an_earlier_record(bench, tmp_path):
     path.write_text(json.dumps(record))
     with pytest.raises(ValueError, match='counts 5 pairs'):
         bench.merge_real_rows(tables, str(path), {'official': 'O'}, args)
+
+
+def test_a_damaged_run_file_is_named(bench, tmp_path, capsys):
+    out = tmp_path / 'run.json'
+    out.write_text('{"options": ')
+    assert bench.stored_control_run(str(out), {}, report_only=True) is None
+    assert f'{out} is damaged (not valid JSON' in capsys.readouterr().out
+    with pytest.raises(ValueError, match=f'{out} is damaged'):
+        bench.stored_control_run(str(out), {})

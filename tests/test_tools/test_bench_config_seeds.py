@@ -394,7 +394,8 @@ def test_reuse_reads_matching_results_and_trains_the_rest(
         config_sha256=bench.config_sha256(FPN))
     put('searched', 0, 0.125, config=SEARCHED,
         cfg_options={'model.detector.neck.out_channels': 32},
-        config_sha256=bench.config_sha256(SEARCHED))
+        config_sha256=bench.config_sha256(
+            SEARCHED, {'model.detector.neck.out_channels': 32}))
     out = bench.main(argv + ['--reuse'])
     assert trained == [['fpn_seed0', 'searched_seed1']]
     assert out['fpn']['m']['per_seed'] == [0.5, 0.25]
@@ -599,3 +600,16 @@ def test_from_runs_errors_name_the_file_and_the_gap(bench, tmp_path):
     with pytest.raises(FileNotFoundError, match='--from-runs'):
         bench.main(['--from-runs', str(tmp_path / 'none.json'),
                     '--metrics', 'm'])
+
+
+def test_config_key_holds_the_genotype_a_variant_option_names(bench,
+                                                              tmp_path):
+    """A variant's genotype (here named by its cfg-options) is keyed by its
+    content: a new search writing the same file changes the key."""
+    genotype = tmp_path / 'g.yaml'
+    genotype.write_text('normal: [a]\n')
+    opts = {'model.detector.neck.genotype': str(genotype)}
+    key = bench.config_sha256(FPN, opts)
+    assert bench.config_sha256(FPN, opts) == key != bench.config_sha256(FPN)
+    genotype.write_text('normal: [b]\n')
+    assert bench.config_sha256(FPN, opts) != key

@@ -667,6 +667,19 @@ def test_retrain_key_holds_the_retrain_config_and_the_toy_num(
     assert key['toy_num'] == 8 and len(key['config_sha256']) == 64
     assert str(tmp_path) not in json.dumps(key)
     assert bench.ROOT not in json.dumps(key)
+    # a real-data space: its data folder (outside the checkout) is no part
+    # of the key either
+    spec = dict(bench.SPACES['tim_fusion'], real_data='../shared/data/x')
+    cfg = bench.Config(dict(d=dict(data_root=bench.osp.normpath(
+        bench.osp.join(bench.ROOT, '..', 'shared', 'data', 'x', 'RS')))))
+    moved = bench.Config(dict(d=dict(data_root='/elsewhere/RS')))
+    monkeypatch.setattr(bench, 'real_data_root',
+                        lambda s: '/elsewhere' if s is spec else '')
+    assert bench.config_sha256(moved, spec) != bench.config_sha256(cfg, spec)
+    monkeypatch.setattr(bench, 'real_data_root', lambda s: bench.osp.dirname(
+        cfg.d.data_root))
+    assert bench.config_sha256(cfg, spec) == bench.config_sha256(
+        bench.Config(dict(d=dict(data_root='<data>/RS'))))
     assert bench.run_unit(unit)['score'] == 1.0
     assert bench.run_unit(dict(unit))['score'] == 1.0  # kept
     assert bench.run_unit(dict(unit, toy_num=16))['score'] == 2.0

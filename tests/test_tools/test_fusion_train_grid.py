@@ -397,6 +397,11 @@ def test_scorer_files_cover_the_scoring_path(grid):
             'mmfusenas/evaluation/fusion_presets.py',
             'mmfusenas/evaluation/functional/fusion.py'} <= path
     assert sorted(path - listed) == []
+    # the classes the inference path builds by name (the pairs' dataset,
+    # the loading and packing transforms) are not followed above
+    assert {'mmfusenas/datasets/paired_image_dataset.py',
+            'mmfusenas/datasets/transforms/loading.py',
+            'mmfusenas/datasets/transforms/formatting.py'} <= listed
     # and nothing listed is missing from the checkout
     for pattern in grid.SCORER_FILES:
         assert grid.glob.glob(osp.join(grid.ROOT, pattern),

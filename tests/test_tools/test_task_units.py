@@ -77,8 +77,8 @@ def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
     results, out = _run(units, tmp_path, '''
         # row seed protocol options
         ir 0 --row ir
-        ir 1 --row ir --sleep 1.0
-        vi 1 --row vi --sleep 1.0   # beside ir 1
+        ir 1 --row ir --methods ir --sleep 1.0
+        vi 1 --row vi --methods vi --sleep 1.0   # beside ir 1
         max 0 --row max --fail
     ''', '--jobs', '2', '--', '--data', 'D')
     status = {r['unit']: r['status'] for r in results}
@@ -107,6 +107,18 @@ def test_units_training_one_row_and_seed_run_one_after_the_other(units,
     ir, tim, vi = (_record(out, r, 0) for r in ('ir', 'tim', 'vi'))
     assert tim['began'] >= ir['ended']
     assert vi['began'] < ir['ended'] and ir['began'] < vi['ended']
+    # without --methods a unit trains every default input: it runs alone
+    # among the units of its seed
+    (tmp_path / 'all').mkdir()
+    results, out = _run(units, tmp_path / 'all', '''
+        vi 1 --row vi --methods vi --sleep 1.0
+        all 1 --row all --sleep 0.2
+        ir 2 --row ir --methods ir --sleep 1.0
+    ''', '--jobs', '2')
+    vi, every, ir = (_record(out, r, s) for r, s in (
+        ('vi', 1), ('all', 1), ('ir', 2)))
+    assert every['began'] >= vi['ended']
+    assert ir['began'] < vi['ended'] and vi['began'] < ir['ended']
 
 
 def test_a_record_that_does_not_read_fails_its_unit(units, tmp_path,

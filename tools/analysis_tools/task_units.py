@@ -147,10 +147,15 @@ def recorded(records: str, unit: Unit) -> Tuple[bool, Optional[str]]:
 
 
 def _shares_a_run(unit: Unit, others) -> bool:
-    """Whether ``unit`` trains a row of one of ``others`` at its seed."""
-    rows = set(unit_rows(unit.args) or [unit.row])
-    return any(o.seed == unit.seed and rows & set(unit_rows(o.args) or
-                                                  [o.row]) for o in others)
+    """Whether ``unit`` trains a row of one of ``others`` at its seed (a
+    unit without ``--methods`` trains every default input: any row)."""
+    rows = unit_rows(unit.args)
+    for other in others:
+        theirs = unit_rows(other.args)
+        if other.seed == unit.seed and (rows is None or theirs is None or
+                                        set(rows) & set(theirs)):
+            return True
+    return False
 
 
 def run(args: argparse.Namespace) -> List[dict]:

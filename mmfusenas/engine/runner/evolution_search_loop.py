@@ -125,9 +125,11 @@ class EvolutionSearchLoop(BaseLoop):
         return [pool[i] for i in order[:n]]
 
     def made_by(self) -> dict:
-        """What makes the scores (and generation 0): the loaded weights, the
-        model and val data configs, the metric and the predictor; the
-        searcher adds its options (resume only when all are unchanged)."""
+        """What makes the scores, costs (and generation 0): the loaded
+        weights, the model and val data configs, the metric, the cost
+        table's context (its cost model, and the device when it measures
+        latency) and the predictor; the searcher adds its options (resume
+        only when all are unchanged)."""
         runner = self.runner
         cfg, work_dir = getattr(runner, 'cfg', None) or {}, runner.work_dir
         return dict(
@@ -138,6 +140,9 @@ class EvolutionSearchLoop(BaseLoop):
             evaluator_sha256=portable_sha256(self.val_cfg['evaluator'],
                                              work_dir),
             metric=self.metric,
+            cost_table_sha256=None if self.cost_table is None else
+            portable_sha256(getattr(self.cost_table, 'context',
+                                    repr(self.cost_table)), work_dir),
             predictor_sha256=None if self.predictor_file is None else
             file_sha256(self.predictor_file),
             init_pool=None if self.predictor_file is None else
