@@ -34,7 +34,8 @@ _SEED_FILE = re.compile(r'^seed_(\d+)\.json$')
 PER_SEED_OPTIONS = ('seed', 'init_sha256')
 #: the protocol keys the folders of one budget curve may differ in: the
 #: budget, and the config hash, which hashes the config with its schedule
-#: (``max_iters`` and the learning-rate schedule's end) in it
+#: (``max_iters`` and the learning-rate schedule's end) in it: an edited
+#: detector config under the same path is not told apart here
 BUDGET_KEYS = ('max_iters', 'config_sha256')
 
 
@@ -409,7 +410,8 @@ def budget_curve(tables: Dict[str, Tuple[dict, Dict[str, dict]]],
 
     Raises:
         ValueError: two folders of the curve differ in more than their
-            budget (the folders and the keys named).
+            budget (the folders and the keys named; the config hash is not
+            compared, :data:`BUDGET_KEYS`).
     """
     first = None
     for folder, (protocol, table) in sorted(tables.items()):
