@@ -188,16 +188,22 @@ def test_changed_source_images_are_noticed(bench, shared_data, tmp_path,
     assert f'remove {run_dir} to train it again' in err
 
 
-def test_start_sha256_is_the_initial_weights_after_a_resume(
-        bench, done, tmp_path, monkeypatch):
-    """Was the hash of the weights resumed from after a kill."""
-    root, _ = done
-    work = str(tmp_path / 'work')
-    argv = _argv(root, work)
+def _killed_after_one_step(bench, done, tmp_path, monkeypatch):
+    """``ir`` seed 0 killed after its first step in a new work dir; returns
+    its argv, run dir and the runner builder that resumes it."""
+    argv = _argv(done[0], str(tmp_path / 'work'))
     build = kill_after_first_step(bench, monkeypatch)
     with pytest.raises(_Killed):
         bench.run(bench.parse_args(argv))
-    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
+    return argv, osp.join(str(tmp_path / 'work'), 'runs', 'ir',
+                          'seed_0'), build
+
+
+def test_start_sha256_is_the_initial_weights_after_a_resume(
+        bench, done, tmp_path, monkeypatch):
+    """Was the hash of the weights resumed from after a kill."""
+    argv, run_dir, build = _killed_after_one_step(bench, done, tmp_path,
+                                                  monkeypatch)
     first = read_checkpoint(osp.join(run_dir, 'iter_1.pth'))['meta']
     monkeypatch.setattr(bench, '_build_runner', build)
     result = bench.run(bench.parse_args(argv))
@@ -229,13 +235,8 @@ def test_unknown_seconds_before_a_resume_are_not_guessed(
     """A checkpoint without the seconds before it (saved before they were
     kept): the resumed training's wall and CPU seconds are None, not the
     resumed part's alone."""
-    root, _ = done
-    work = str(tmp_path / 'work')
-    argv = _argv(root, work)
-    build = kill_after_first_step(bench, monkeypatch)
-    with pytest.raises(_Killed):
-        bench.run(bench.parse_args(argv))
-    run_dir = osp.join(work, 'runs', 'ir', 'seed_0')
+    argv, run_dir, build = _killed_after_one_step(bench, done, tmp_path,
+                                                  monkeypatch)
     path = osp.join(run_dir, 'iter_1.pth')
     ckpt = read_checkpoint(path)
     del ckpt['meta']['train_seconds'], ckpt['meta']['train_cpu_seconds']
