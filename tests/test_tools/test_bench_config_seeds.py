@@ -249,7 +249,7 @@ def test_two_toy_detector_configs_end_to_end(bench, tmp_path, monkeypatch):
         assert [v['iter'] for v in unit['validations']] == [2]
         # what --reuse compares: the config's content, the data root
         assert unit['config_sha256'] == bench.config_sha256(
-            FPN if label == 'fpn' else SEARCHED)
+            FPN if label == 'fpn' else SEARCHED, unit['cfg_options'])
         assert unit['data_root'] == str(tmp_path / 'toy')
         assert unit['metrics']['fusion/EN'] == result[label]['fusion/EN'][
             'per_seed'][0]
