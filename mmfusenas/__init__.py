@@ -16,8 +16,8 @@ import importlib.util  # noqa: E402
 from mmengine.utils import digit_version  # noqa: E402
 
 # The stack MMFuseNAS is tested against (see README "Supported versions").
-# torch >= 2.3: the code calls torch.compiler.is_compiling() unguarded.
-TORCH_MIN, TORCH_MAX = '2.3.0', '2.14.0'
+# torch >= 2.6: the code calls torch.nn.utils.get_total_norm (new in 2.6).
+TORCH_MIN, TORCH_MAX = '2.6.0', '2.14.0'
 MMCV_MIN, MMCV_MAX = '2.1.0', '2.2.0'  # mmdet 3.3.0 itself needs mmcv < 2.2
 MMENGINE_MIN, MMENGINE_MAX = '0.10.0', '1.0.0'
 MMDET_MIN, MMDET_MAX = '3.3.0', '3.4.0'

@@ -8,7 +8,7 @@
 # Environment variables:
 #   PYTHON         interpreter to install into (default: python, else python3)
 #   TORCH_SPEC     torch requirement installed when torch is missing
-#                  (default: torch==2.13.0; any 2.3-2.13 build works)
+#                  (default: torch==2.13.0; any 2.6-2.13 build works)
 #   TORCH_INDEX_URL  package index torch is installed from (pip's
 #                  --index-url; default: pip's own configuration, where
 #                  PyPI's Linux torch wheels are CUDA builds). The CPU build:

@@ -33,8 +33,6 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
 def allow_mmengine_checkpoint_globals() -> None:
     """Allow-list what MMEngine writes into checkpoints (MessageHub state,
     numpy arrays and scalars) for ``weights_only=True`` loading."""
-    if not hasattr(torch.serialization, 'add_safe_globals'):
-        return  # torch < 2.4 has no allow-list
     try:  # numpy >= 2
         from numpy._core import multiarray
     except ImportError:  # numpy 1.x
