@@ -33,16 +33,15 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             inference_enhancer, init_model, load_config)
-from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
-                                       format_skipped, refuse_unreadable)
 from mmfusenas.datasets import LowLightDataset  # noqa: E402
+from mmfusenas.datasets.file_check import (  # noqa: E402
+    check_dataset_files, refuse_unreadable)
+from mmfusenas.datasets.paired_image_dataset import listing  # noqa: E402
 from mmfusenas.utils.fileio import write_png  # noqa: E402
 from mmfusenas.utils.progress import track  # noqa: E402
 from mmfusenas.evaluation.functional import psnr, ssim_uint8  # noqa: E402
-from mmfusenas.models.enhancers import (
-    ROUNDINGS,
-    ImageEnhancer,  # noqa: E402
-    to_uint8_rgb)
+from mmfusenas.models.enhancers import (  # noqa: E402
+    ROUNDINGS, ImageEnhancer, to_uint8_rgb)
 from mmfusenas.registry import MODELS  # noqa: E402
 
 DEFAULT_PIPELINE = [
@@ -145,14 +144,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     bad = check_dataset_files(dataset, f'checking {len(dataset)} image(s)')
     if not args.skip_bad:
         refuse_unreadable(bad, len(dataset), 'image(s)', 'enhance the rest')
-    skip = {b['index'] for b in bad}
     model = init_model(
         cfg, args.checkpoint, device=args.device, optimize=args.optimize)
 
     results, written, start = [], 0, time.perf_counter()
     for idx in track(range(len(dataset)),
                      f'enhancing {len(dataset)} image(s)'):
-        if idx in skip:
+        if idx in bad:
             continue
         sample = inference_enhancer(model, dataset.get_data_info(idx))
         rgb = to_uint8_rgb(sample.pred_img, args.rounding)
@@ -170,7 +168,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     print(f'wrote {written} enhanced image(s) to {args.out} in '
           f'{elapsed:.1f} s ({elapsed / max(written, 1):.2f} s per image); '
           f'skipped {len(bad)}' +
-          (':\n' + format_skipped(bad) if bad else ''))
+          (':\n' + listing(list(bad.values())) if bad else ''))
     if not args.metrics:
         return {}
     names = ('PSNR', 'SSIM')

@@ -44,11 +44,11 @@ from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
                             config_modalities, inference_fusion, init_model,
                             load_config, parse_optimize, result_image)
 from mmfusenas.apis.inference import loader_cfg  # noqa: E402
-from mmfusenas.apis.file_check import (check_dataset_files,  # noqa: E402
-                                       format_skipped, refuse_unreadable)
 from mmfusenas.datasets import PairedImageDataset  # noqa: E402
+from mmfusenas.datasets.file_check import (  # noqa: E402
+    check_dataset_files, refuse_unreadable)
 from mmfusenas.datasets.paired_image_dataset import (  # noqa: E402
-    PairCheckError)
+    PairCheckError, listing)
 from mmfusenas.evaluation.fusion_presets import (  # noqa: E402
     DEFAULT_FUSION_PRESET, FUSION_PRESETS, degenerate_pairs_message,
     resolve_metrics)
@@ -254,7 +254,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     bad = check_dataset_files(dataset, f'checking {len(dataset)} pair(s)')
     if not args.skip_bad:
         refuse_unreadable(bad, len(dataset), 'pair(s)', 'fuse the rest')
-    skip = {b['index'] for b in bad}
     model = init_model(
         cfg, checkpoint, device=args.device, optimize=args.optimize)
     if checkpoint is None:
@@ -264,7 +263,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     per_image: Dict[str, Dict[str, float]] = {}
     constant: Dict[str, float] = {}
     for idx in track(range(len(dataset)), f'fusing {len(dataset)} pair(s)'):
-        if idx in skip:
+        if idx in bad:
             continue
         info = dataset.get_data_info(idx)
         stem = info['stem']
@@ -288,7 +287,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
     elapsed = time.perf_counter() - start
     print(f'wrote {written} fused image(s) to {args.out} in {elapsed:.1f} s'
           f' ({elapsed / max(written, 1):.2f} s per pair); skipped '
-          f'{len(bad)}' + (':\n' + format_skipped(bad) if bad else ''))
+          f'{len(bad)}' + (':\n' + listing(list(bad.values())) if bad
+                           else ''))
     if names is None or not per_image:
         return {}
     means = mean_metrics(per_image, names)

@@ -87,15 +87,10 @@ def parse_optimize(optimize: Optimize) -> Tuple[str, ...]:
 def add_optimize_argument(parser) -> None:
     """Add the tools' ``--optimize NAMES`` option to ``parser``."""
     parser.add_argument(
-        '--optimize',
-        metavar='NAMES',
-        help='inference optimisations, comma-separated: fold_bn (BatchNorm '
-        'folded into the convs), channels_last, compile (torch.compile), '
-        'onnxruntime (the network exported to ONNX and run by ONNX '
-        "Runtime), a plugin's (e.g. cpu_kernels with "
-        "PYTHONPATH=projects/cpu_kernels), 'all' (= fold_bn,"
-        "channels_last,compile) or 'none'; default: the plain model; see "
-        'docs/user_guides/deployment.md')
+        '--optimize', metavar='NAMES',
+        help='comma-separated inference optimisations: fold_bn, '
+        "channels_last, compile, onnxruntime, a plugin's (cpu_kernels), "
+        "'all' or 'none' (default); see docs/user_guides/deployment.md")
 
 
 def core_network(model: nn.Module) -> Tuple[str, nn.Module]:
@@ -200,19 +195,11 @@ def export_network(net: nn.Module,
                    dynamic: bool = True,
                    opset: int = 18,
                    prelu_as_leaky: bool = True) -> Union[str, bytes]:
-    """Export an eval-mode image network (one tensor in, one out).
-
-    Args:
-        net (nn.Module): the network (e.g. ``core_network(model)[1]``).
-        example (Tensor): an example input ``(N, C, H, W)``.
-        out_file (str, optional): the file to write, atomically, and
-            return; None returns the file's bytes.
-        fmt (str): ``'onnx'`` or ``'torch_export'``. Defaults to 'onnx'.
-        dynamic (bool): batch, height and width dynamic. Defaults to True.
-        opset (int): ONNX opset. Defaults to 18.
-        prelu_as_leaky (bool): ONNX: one-slope PReLUs written as LeakyReLUs
-            (:func:`prelu_to_leaky_relu` on a copy). Defaults to True.
-    """
+    """Export an eval-mode image network (one tensor in, one out) traced
+    on an ``(N, C, H, W)`` ``example`` as ``fmt`` (``'onnx'`` or
+    ``'torch_export'``; ``dynamic``: any batch, height and width); writes
+    ``out_file`` atomically and returns it (None: returns the bytes).
+    ``prelu_as_leaky``: one-slope PReLUs exported as LeakyReLUs (ONNX)."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f'fmt must be one of {sorted(EXPORT_FORMATS)}, '
                          f'got {fmt!r}')
@@ -249,11 +236,7 @@ def export_network(net: nn.Module,
 def ort_session(onnx: Union[str, bytes], threads: Optional[int] = None):
     """An ONNX Runtime CPU session of a ``.onnx`` file or its bytes
     (``threads`` intra-op threads; None: ONNX Runtime's default)."""
-    try:
-        import onnxruntime as ort
-    except ImportError as err:  # pragma: no cover - optional dependency
-        raise ImportError('ONNX Runtime is needed (pip install '
-                          'onnxruntime onnxscript)') from err
+    import onnxruntime as ort
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1

@@ -45,7 +45,6 @@ def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: Optional[str] = None,
                cfg_options: Optional[dict] = None,
-               strict: bool = True,
                optimize: Optimize = None) -> nn.Module:
     """The config's model (config kept as ``model.cfg``) with
     ``checkpoint`` loaded (None: initial weights), on ``device`` (None:
@@ -55,7 +54,7 @@ def init_model(config: Union[str, Config],
     init_default_scope(cfg.get('default_scope', 'mmfusenas'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_model_weights(model, checkpoint, strict=strict)
+        load_model_weights(model, checkpoint)
     model.cfg = cfg
     model = model.to(torch.device(device or get_device())).eval()
     return optimize_for_inference(model, optimize)
@@ -131,12 +130,11 @@ def build_pipeline(cfg: Config) -> Compose:
 
 
 def _check_file(path: Any, what: str) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f'{what} must be a file path, got '
-                        f'{type(path).__name__}')
+    # for the loaders that turn a missing file into a ValueError
+    path = os.fspath(path)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {os.fspath(path)}')
-    return os.fspath(path)
+        raise FileNotFoundError(f'{what} not found: {path}')
+    return path
 
 
 def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
@@ -146,7 +144,7 @@ def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
         return copy.deepcopy(inputs)
     kind = _loader_kind(test_pipeline_cfg(cfg))
     if kind != 'paired':
-        path = _check_file(inputs, 'image')
+        path = os.fspath(inputs)
         stem = osp.splitext(osp.basename(path))[0]
         if kind == 'enhance':
             return dict(img_path=dict(low=path), stem=stem,
@@ -166,22 +164,16 @@ def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
         raise ValueError(f'the config fuses {len(names)} modalities '
                          f'{names}, got the keys {list(inputs)}')
     names = names or list(inputs)
-    img_path, arrays, shapes = {}, {}, {}
+    img_path, arrays = {}, {}  # the loader checks files, shapes, sizes
     for name in names:
-        item = inputs[name]
-        if isinstance(item, np.ndarray):
-            if item.ndim not in (2, 3):
-                raise ValueError(f'{name!r} array must be (H, W) or (H, W, '
-                                 f'C), got shape {item.shape}')
+        if isinstance(inputs[name], np.ndarray):
             img_path[name] = f'<array {index} {name}>'
-            arrays[img_path[name]], shapes[name] = item, item.shape[:2]
+            arrays[img_path[name]] = inputs[name]
         else:
-            img_path[name] = _check_file(item, f'{name!r} image')
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f'the sources of input {index} differ in size: ' +
-                         ', '.join(f'{n} {s}' for n, s in shapes.items()))
-    stem = f'{index:08d}' if names[0] in shapes else \
-        osp.splitext(osp.basename(img_path[names[0]]))[0]
+            img_path[name] = os.fspath(inputs[name])
+    first = img_path[names[0]]
+    stem = f'{index:08d}' if first in arrays else \
+        osp.splitext(osp.basename(first))[0]
     info = dict(img_path=img_path, stem=stem, modalities=tuple(names))
     if arrays:
         info['img_arrays'] = arrays
@@ -200,8 +192,7 @@ def _gisr_info(inputs: Any, gt: Optional[str]) -> dict:
     if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
         raise TypeError('guided SR inputs must be a (depth, rgb) pair of '
                         f'paths, got {type(inputs).__name__}')
-    depth = _check_file(inputs[0], 'depth map')
-    rgb = _check_file(inputs[1], 'RGB guide')
+    depth, rgb = os.fspath(inputs[0]), _check_file(inputs[1], 'RGB guide')
     d_shape, r_shape = read_depth(depth).shape, read_rgb(rgb).shape[:2]
     sid = sample_id(osp.splitext(osp.basename(rgb))[0], RGB_TAGS)
     if d_shape == r_shape:  # HR depth: the pipeline degrades it
@@ -214,8 +205,6 @@ def _gisr_info(inputs: Any, gt: Optional[str]) -> dict:
     if d_shape[0] > r_shape[0] or d_shape[1] > r_shape[1]:
         raise ValueError(f'depth map {depth} {d_shape} is larger than its '
                          f'RGB guide {rgb} {r_shape}')
-    if gt is not None:
-        _check_file(gt, 'ground-truth depth')
     return dict(sample_id=sid, rgb_path=rgb, depth_path=gt, lr_path=depth)
 
 
@@ -243,13 +232,8 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
         data = []
         for img, k in zip(items, kernels):
             if isinstance(img, (list, tuple)):
-                if len(img) != 2:
-                    raise ValueError('restoration inputs are an image path '
-                                     'or an (image, kernel) pair')
-                img, k = img
+                img, k = img  # an (image, kernel) pair
             img = _check_file(img, 'image')
-            if isinstance(k, str):
-                _check_file(k, 'kernel')
             data.append(restoration_sample(img, k, None, color, noise_sigma,
                                            pad))
         return pseudo_collate(data)
@@ -306,9 +290,6 @@ def inference_model(model: nn.Module, inputs: Any, batch: bool = False,
     guided SR dict(s) with ``pred_depth``, ``bicubic``, ``sample_id`` (+
     ``gt_depth``).
     """
-    if model_family(model) is None and not hasattr(model, 'test_step'):
-        raise TypeError(f'no inference function for {type(model).__name__}'
-                        ': it has no test_step')
     data = build_batch(model, inputs, batch, **kwargs)
     with _scope(getattr(model, 'cfg', None)), torch.no_grad():
         out = model.test_step(data)

@@ -60,20 +60,10 @@ def panel(sources: Dict[str, np.ndarray], vis: np.ndarray) -> np.ndarray:
 
 
 class FusionInferencer(BaseInferencer):
-    """Inferencer of fusion (``ImageFusor``), compound fusion + task
-    (``FusionDetector``, ``FusionSegmentor``) and chain models.
-
-    Args:
-        model (str | Config): a config file, a :class:`Config`, or a name
-            ``mmfusenas::<path under configs/>``.
-        weights (str, optional): checkpoint, loaded strictly. None keeps the
-            initial weights (with a warning).
-        device (str, optional): torch device; None: ``cuda`` if available.
-        optimize (str | Sequence[str], optional): see
-            :func:`~mmfusenas.apis.init_model`.
-        cfg_options (dict, optional): overrides merged into the config.
-        show_progress (bool): progress bar over the batches.
-    """
+    """Inferencer of fusion, compound fusion + task and chain models
+    (``model``: a config, its file or ``mmfusenas::<path under configs/>``;
+    no ``weights``: the initial ones, with a warning). Arguments:
+    ``docs/user_guides/inference.md``."""
 
     visualize_kwargs: set = {
         'return_vis', 'show', 'wait_time', 'draw_pred', 'pred_score_thr',
@@ -293,20 +283,14 @@ def add_inferencer_arguments(parser) -> None:
     from mmengine.config import DictAction
 
     from .deploy import add_optimize_argument
-    parser.add_argument(
-        'model', help='config file, or a config name of the package, e.g. '
-        'mmfusenas::tim/fusion_ivif_light_official.py')
-    parser.add_argument(
-        '--weights', help='checkpoint; without it the model runs its '
-        'initial (random) weights, with a warning')
-    parser.add_argument(
-        '--device', help="torch device (default: 'cuda' when available)")
+    parser.add_argument('model', help='config file or mmfusenas::<name>')
+    parser.add_argument('--weights', help='checkpoint (none: initial weights)')
+    parser.add_argument('--device', help='torch device')
     parser.add_argument('--pred-score-thr', type=float, default=0.3,
                         help='boxes scoring below are not drawn')
     add_optimize_argument(parser)
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. model.fusion_net.channels=8')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings')
 
 
 def inferencer_from_args(args, show_progress: bool = True

@@ -18,8 +18,9 @@ import torch
 from terminaltables import AsciiTable
 
 from mmfusenas.apis import inference_fusion, result_image, test_pipeline_cfg
-from mmfusenas.apis.file_check import check_dataset_files, format_skipped
 from mmfusenas.datasets import PairedImageDataset, detect_layout
+from mmfusenas.datasets.file_check import check_dataset_files
+from mmfusenas.datasets.paired_image_dataset import listing
 from mmfusenas.evaluation.fusion_files import read_bgr8, read_gray
 from mmfusenas.evaluation.functional import compute_fusion_metrics
 from mmfusenas.evaluation.fusion_presets import (FUSION_PRESETS,
@@ -164,7 +165,7 @@ def check_inputs(folders: 'OrderedDict[str, OrderedDict[str, str]]',
         if bad:
             raise ValueError(
                 f'{len(bad)} of {len(dataset)} pair(s) of {name} cannot be '
-                'read; nothing was written:\n' + format_skipped(bad))
+                'read; nothing was written:\n' + listing(list(bad.values())))
         for idx in range(len(dataset)):
             for path in dataset.get_data_info(idx)['img_path'].values():
                 read_bgr8(path)  # 8-bit, opaque: as scored

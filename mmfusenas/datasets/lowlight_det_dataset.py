@@ -9,8 +9,8 @@ from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import (IMG_SUFFIXES, _listing, check_choice,
-                                   image_size, list_files)
+from .paired_image_dataset import (IMG_SUFFIXES, check_choice, image_size,
+                                   list_files, listing)
 
 #: The 12 ExDark classes in the official order, spelt as in the VOC files.
 EXDARK_CLASSES = ('Bicycle', 'Boat', 'Bottle', 'Bus', 'Car', 'Cat', 'Chair',
@@ -136,7 +136,7 @@ class _FolderDetDataset(BaseDetDataset):
             dups = [n for n in names if stems[osp.splitext(n)[0]] != n]
             raise ValueError(
                 f'{owner}: image folder {img_dir!r} has several images with '
-                'the same stem (img_id must be unique):\n' + _listing(dups))
+                'the same stem (img_id must be unique):\n' + listing(dups))
         if not self.ann_file:
             return names
         if not fileio.isfile(self.ann_file, backend_args=args):
@@ -171,7 +171,7 @@ class _FolderDetDataset(BaseDetDataset):
                 f'{owner}: {len(missing)} entr(y/ies) of split file '
                 f'{self.ann_file!r} match no image (file name or stem with '
                 f'suffix {self.img_suffixes}) in {img_dir!r}:\n' +
-                _listing(missing))
+                listing(missing))
         return out
 
     def _find_ann(self, ann_dir: str, rel_img: str) -> Optional[str]:
@@ -240,7 +240,7 @@ class _FolderDetDataset(BaseDetDataset):
                     f'file ({" or ".join(self._ann_candidates("<name>.ext"))}'
                     f') in {ann_dir!r}; add them, or pass '
                     "on_missing_ann='empty' to use them without boxes:\n" +
-                    _listing(missing))
+                    listing(missing))
             logger.info(f'{owner}: {len(missing)} image(s) without '
                         'annotation file used without boxes.')
         if with_ann and not self.ann_file and self.on_orphan_ann == 'error':
@@ -255,10 +255,10 @@ class _FolderDetDataset(BaseDetDataset):
                     f'{ann_dir!r} have no image in {img_dir!r} (an '
                     'annotation for a missing image); fix the data, give a '
                     "split file (ann_file) or pass on_orphan_ann='ignore':\n"
-                    + _listing(orphans))
+                    + listing(orphans))
         if self._invalid:
             logger.warning(f'{owner}: dropped {len(self._invalid)} invalid '
-                           'box(es):\n' + _listing(self._invalid))
+                           'box(es):\n' + listing(self._invalid))
         instances = [i for info in data_list for i in info['instances']]
         self.ann_stats = dict(
             num_images=len(data_list),

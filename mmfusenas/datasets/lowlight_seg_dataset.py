@@ -6,7 +6,8 @@ from mmengine.logging import MMLogger
 from mmseg.datasets import CityscapesDataset
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import _listing
+from .paired_image_dataset import listing
+
 
 @DATASETS.register_module()
 class ACDCDataset(CityscapesDataset):
@@ -84,7 +85,7 @@ class ACDCDataset(CityscapesDataset):
         if no_img:
             raise FileNotFoundError(
                 f'ACDCDataset: {len(no_img)} image(s) listed by '
-                f'{self.ann_file!r} do not exist:\n' + _listing(no_img))
+                f'{self.ann_file!r} do not exist:\n' + listing(no_img))
         if no_gt:
             MMLogger.get_current_instance().info(
                 f'ACDCDataset: no label folder {seg_dir!r}; {len(data_list)} '
@@ -98,5 +99,5 @@ class ACDCDataset(CityscapesDataset):
             raise FileNotFoundError(
                 f'ACDCDataset: {len(missing)} image(s) have no label map '
                 f'(expected <name>{self.seg_map_suffix} under {seg_dir!r}, '
-                'mirroring the image folder):\n' + _listing(missing))
+                'mirroring the image folder):\n' + listing(missing))
         return data_list

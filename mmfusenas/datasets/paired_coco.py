@@ -17,7 +17,7 @@ from collections import Counter, OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .paired_det_dataset import check_coco
-from .paired_image_dataset import IMG_SUFFIXES, _listing, image_size
+from .paired_image_dataset import IMG_SUFFIXES, image_size, listing
 
 FORMATS = ('yolo', 'voc', 'coco')
 #: the default label folder of a format under the data root
@@ -53,7 +53,7 @@ def image_pairs(root: str, img_dirs: Sequence[str]) -> 'OrderedDict':
         raise ValueError(
             f'{root}: {len(bad)} stem(s) lack an image of the same file name '
             f'in every folder of {list(img_dirs)} (PairedDetDataset reads '
-            'one file_name in each):\n' + _listing(bad))
+            'one file_name in each):\n' + listing(bad))
     if not stems:
         raise ValueError(f'{root}: no image in {list(img_dirs)} (none of '
                          f'{", ".join(IMG_SUFFIXES)}); nothing to convert')
@@ -342,12 +342,12 @@ def read_boxes(fmt: str,
         raise ValueError(
             f'{where}: labels of {len(stats["orphans"])} stem(s) without '
             f'image pair in {root} {img_dirs} (--orphan-labels ignore '
-            'leaves them unused):\n' + _listing(stats['orphans']))
+            'leaves them unused):\n' + listing(stats['orphans']))
     if stats['missing'] and missing_labels == 'error':
         raise ValueError(
             f'{where}: no labels for {len(stats["missing"])} pair(s) '
             '(--missing-labels empty keeps them without boxes, skip leaves '
-            'them out):\n' + _listing(stats['missing']))
+            'them out):\n' + listing(stats['missing']))
     samples, mismatched = [], []
     for stem in stems:
         if stem not in records and missing_labels == 'skip':
@@ -394,7 +394,7 @@ def read_boxes(fmt: str,
                             width=width, height=height, instances=instances))
     if mismatched:
         raise ValueError(f'{len(mismatched)} pair(s) of {root} have images '
-                         'of different sizes (HxW):\n' + _listing(mismatched))
+                         'of different sizes (HxW):\n' + listing(mismatched))
     if not samples:
         raise ValueError(f'{where}: none of the {len(stems)} pair(s) has '
                          'labels (--missing-labels skip left them all out)')

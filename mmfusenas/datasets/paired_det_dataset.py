@@ -11,8 +11,8 @@ from mmengine import fileio
 from mmengine.logging import MMLogger
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import (_listing, check_modality_names, data_hint,
-                                   detect_layout, pipeline_scope)
+from .paired_image_dataset import (check_modality_names, data_hint,
+                                   detect_layout, listing, pipeline_scope)
 
 CONVERTER = 'tools/dataset_converters/paired_to_coco.py'
 
@@ -163,14 +163,14 @@ class PairedDetDataset(CocoDataset):
                 f'PairedDetDataset: {len(missing)} image file(s) of {path!r} '
                 '(its file_name in each folder of data_prefix '
                 f'{dict(self.data_prefix)}) do not exist. '
-                f'{data_hint(missing[0])}\n' + _listing(missing))
+                f'{data_hint(missing[0])}\n' + listing(missing))
         stats, logger = self.ann_stats, MMLogger.get_current_instance()
         for key, what in (('clipped', 'clipped to the image'),
                           ('degenerate', 'dropped: empty or outside it')):
             if stats[key]:
                 logger.warning(
                     f'PairedDetDataset: {len(stats[key])} box(es) of {path!r} '
-                    f'{what} (x1, y1, x2, y2):\n' + _listing(stats[key]))
+                    f'{what} (x1, y1, x2, y2):\n' + listing(stats[key]))
             stats[key] = len(stats[key])
         flags = [i['ignore_flag'] for d in data_list for i in d['instances']]
         stats.update(unmapped=dict(stats['unmapped']), filtered=0,

@@ -87,7 +87,7 @@ class PairCheckError(ValueError):
     (``PairedImageDataset(check_sizes=True)``)."""
 
 
-def _listing(items: Sequence[str]) -> str:
+def listing(items: Sequence[str]) -> str:
     """Format ``items`` one per line, eliding beyond ``_MAX_LISTED``."""
     lines = [f'  {item}' for item in items[:_MAX_LISTED]]
     if len(items) > _MAX_LISTED:
@@ -300,7 +300,7 @@ class PairedImageDataset(BaseDataset):
                 f'PairedImageDataset: {len(duplicates)} stem(s) occur more '
                 f'than once in the folder of modality {modality!r} '
                 f'({folder!r}); expected one file per stem:\n'
-                f'{_listing(duplicates)}')
+                f'{listing(duplicates)}')
         return {stem: paths[0] for stem, paths in files.items()}
 
     def _read_split(self) -> List[str]:
@@ -323,7 +323,7 @@ class PairedImageDataset(BaseDataset):
             raise ValueError(
                 f'PairedImageDataset: split file {self.ann_file!r} lists '
                 f'{len(repeated)} stem(s) more than once; expected each '
-                f'stem once:\n{_listing([repr(s) for s in repeated])}')
+                f'stem once:\n{listing([repr(s) for s in repeated])}')
         if not stems:
             raise ValueError(
                 f'PairedImageDataset: split file {self.ann_file!r} lists '
@@ -349,13 +349,13 @@ class PairedImageDataset(BaseDataset):
             raise PairCheckError(
                 f'PairedImageDataset: {len(bad_files)} file(s) could not be '
                 'identified as images while checking sizes '
-                '(check_sizes=True):\n' + _listing(bad_files))
+                '(check_sizes=True):\n' + listing(bad_files))
         if mismatches:
             raise PairCheckError(
                 f'PairedImageDataset: {len(mismatches)} sample(s) have '
                 'modalities of different sizes (HxW); expected '
                 'registered pairs of identical size:\n' +
-                _listing(mismatches))
+                listing(mismatches))
 
     def load_data_list(self) -> List[dict]:
         files = {mod: self._scan_folder(mod) for mod in self.modalities}
@@ -370,7 +370,7 @@ class PairedImageDataset(BaseDataset):
                     f'file {self.ann_file!r} have no file in any modality '
                     f'folder {dict(self.data_prefix)} (suffixes '
                     f'{self.img_suffixes}):\n'
-                    f'{_listing([repr(s) for s in absent])}')
+                    f'{listing([repr(s) for s in absent])}')
         else:
             stems = set().union(*files.values())
 
@@ -393,7 +393,7 @@ class PairedImageDataset(BaseDataset):
                     f'file per modality in {dict(self.data_prefix)}. Fix '
                     "the data, list only complete pairs in ann_file, or set "
                     "on_unpaired='skip' to drop them:\n" +
-                    _listing(unpaired))
+                    listing(unpaired))
             MMLogger.get_current_instance().warning(
                 f'PairedImageDataset: on_unpaired=\'skip\' drops '
                 f'{len(unpaired)} unpaired stem(s):\n' +

@@ -8,8 +8,9 @@ from mmengine.logging import MMLogger
 from mmseg.datasets import BaseSegDataset
 
 from mmfusenas.registry import DATASETS
-from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset, _listing,
-                                   check_choice, data_hint, pipeline_scope)
+from .paired_image_dataset import (IMG_SUFFIXES, PairedImageDataset,
+                                   check_choice, data_hint, listing,
+                                   pipeline_scope)
 
 #: The 9 classes of MFNet and MSRS (label values 0-8).
 MFNET_CLASSES = ('unlabelled', 'car', 'person', 'bike', 'curve', 'car_stop',
@@ -151,7 +152,7 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
         if missing:
             what = (f'{len(missing)} sample(s) have no annotation file '
                     f'<stem>{suffix} in {folder!r}')
-            listed = _listing([repr(s) for s in missing])
+            listed = listing([repr(s) for s in missing])
             if self.on_missing_ann == 'error':
                 raise ValueError(
                     f'PairedSegDataset: {what}; add them, or set '
@@ -164,7 +165,7 @@ class PairedSegDataset(BaseSegDataset, PairedImageDataset):
                 'have no paired image (an annotation for a missing image); '
                 'fix the data, or, when the folder also serves other splits, '
                 "give a split file (ann_file) or set on_orphan_ann='ignore':"
-                '\n' + _listing([files[s] for s in extra]))
+                '\n' + listing([files[s] for s in extra]))
         if extra:
             logger.info(f'PairedSegDataset: {len(extra)} label map(s) in '
                         f'{folder!r} belong to no sample of this dataset '

@@ -1,6 +1,5 @@
-"""Keys of cached results: what made a result, and nothing of where it was
-made (the checkout, the work dir, an object's address), so a key hits for
-the same inputs anywhere and misses when an input changes."""
+"""Keys of cached results: what made a result, not where (checkout, work
+dir, object addresses)."""
 import hashlib
 import json
 import os.path as osp

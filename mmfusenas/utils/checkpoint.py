@@ -105,8 +105,6 @@ def read_checkpoint(path: str,
     """``torch.load(path, weights_only=True)``, refusing a missing, empty,
     truncated, foreign or CRC-failing file, a folder or a bad symlink, and
     pickled objects (naming the converters); errors name ``what``."""
-    if path is None or not str(path).strip():
-        raise FileNotFoundError(f'{what}: no file given (empty path)')
     path = str(path)
     try:
         os.stat(path)
@@ -141,16 +139,13 @@ def read_checkpoint(path: str,
     return obj
 
 
-def load_legacy_checkpoint(path: str,
-                           trust: bool = False,
-                           map_location: Union[str, torch.device] = 'cpu',
+def load_legacy_checkpoint(path: str, trust: bool = False,
                            what: str = 'checkpoint') -> Any:
-    """:func:`read_checkpoint`, then, only if ``trust`` (the tools'
-    ``--trust``), a full unpickling announced by a
-    :class:`TrustedUnpicklingWarning`; a damaged file is refused either way
-    (errors name ``what``)."""
+    """:func:`read_checkpoint`, then, only if ``trust`` (``--trust``), a full
+    unpickling announced by a :class:`TrustedUnpicklingWarning`; a damaged
+    file is refused either way."""
     try:
-        return read_checkpoint(path, what, map_location)
+        return read_checkpoint(path, what)
     except pickle.UnpicklingError as err:
         if not trust:
             raise RuntimeError(
@@ -164,7 +159,7 @@ def load_legacy_checkpoint(path: str,
             '--trust was given; this can execute code stored in the file',
             TrustedUnpicklingWarning, stacklevel=2)
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, map_location='cpu', weights_only=False)
     except Exception as err:  # noqa: BLE001 - a truncated legacy pickle
         _raise_if_damaged(path, what, err)
         raise
@@ -236,11 +231,8 @@ def _tensors(state: Any, prefix: str = '') -> Iterator[Tuple[str, Any]]:
 
 def nonfinite_tensors(state: Any, prefix: str = '') -> List[str]:
     """Dotted keys (``'state_dict.conv.weight'``) of the floating-point
-    tensors holding NaN / Inf in nested dicts / lists / tuples ``state``.
-
-    One fused max-abs norm over all of them decides (it overflows on no
-    finite value); the tensors are looked at one by one only when it is
-    not finite."""
+    tensors holding NaN / Inf in nested dicts / lists / tuples ``state``
+    (one fused max-abs norm first: no per-tensor check when it is finite)."""
     items = [(k, t) for k, t in _tensors(state, prefix)
              if (t.is_floating_point() or t.is_complex()) and t.numel()]
     if not items or torch.isfinite(torch.nn.utils.get_total_norm(
@@ -341,11 +333,9 @@ def check_state(model: torch.nn.Module,
                 path: str,
                 strict: bool = True,
                 what: str = 'checkpoint') -> Dict[str, Any]:
-    """The state dict of ``checkpoint`` (read from ``path``, named ``what``,
-    ``module.`` prefixes removed) if it is finite and its keys (when
-    ``strict``) and shapes fit ``model``, else :class:`FloatingPointError` /
-    :class:`CheckpointMismatchError` naming the file (and the converter of an
-    official weight file). Torch's ``_metadata`` is kept."""
+    """The state dict of ``checkpoint`` (``module.`` removed) if finite and
+    its keys (if ``strict``) and shapes fit ``model``, else an error naming
+    ``path`` (and the converter of an official weight file)."""
     raw = checkpoint_state_dict(checkpoint, path, what)
     state = OrderedDict((re.sub(r'^module\.', '', k), v)
                         for k, v in raw.items())

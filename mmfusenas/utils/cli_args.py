@@ -1,5 +1,4 @@
-"""Checks of parsed command-line arguments shared by the tools and
-benchmarks."""
+"""Checks of parsed command-line arguments (tools and benchmarks)."""
 import argparse
 from typing import Iterable
 

@@ -3,6 +3,7 @@
 of keys, ``type`` names and schedules is ``tools/misc/check_config.py``)."""
 import argparse
 import difflib
+import glob
 import importlib.util
 import os
 import os.path as osp
@@ -32,9 +33,8 @@ LOSS_SETS_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
 
 def loss_set_names() -> List[str]:
     """The names of the loss sets (the files of :data:`LOSS_SETS_DIR`)."""
-    return sorted(name[:-3] for name in (
-        os.listdir(LOSS_SETS_DIR) if osp.isdir(LOSS_SETS_DIR) else [])
-                  if name.endswith('.py') and not name.startswith('_'))
+    return sorted(osp.basename(path)[:-3] for path in glob.glob(
+        osp.join(glob.escape(LOSS_SETS_DIR), '[!_]*.py')))
 
 
 def _is_loss_list(value: Any) -> bool:
@@ -96,55 +96,34 @@ def existing_key_options(options: Mapping) -> dict:
     return {k: v for k, v in options.items() if not k.startswith(replaced)}
 
 
-def check_top_level_options(cfg: Config, options: Mapping) -> None:
-    """Refuse a ``--cfg-options`` key whose top-level name nothing reads: a
-    new one, or a variable of the config file (its value was copied into
-    the settings when the file was read, so overriding it changes nothing).
-    ``tools/misc/check_config.py`` names the settings holding a variable's
-    value and the keys close to a misspelt one."""
-    where = cfg.filename or 'the config'
-    for key in options:
+def check_options(cfg: Config, options: Mapping) -> None:
+    """Refuse a ``--cfg-options`` key nothing reads (a new top-level key, or
+    a variable of the file: overriding it changes nothing), a string for a
+    number or a bool, and anything but a non-negative integer for a size or
+    a count (``*channels``, ``*size``, ``*iters``, ``*epochs``, ``num_*``).
+    Keys under ``KEY._delete_=True`` are left out."""
+    where, tree = cfg.filename or 'the config', cfg.to_dict()
+    for key, value in existing_key_options(options).items():
         name = str(key).partition('.')[0]
-        if name in RUNNER_KEYS or name in TOOL_READ_KEYS or \
-                name.startswith('_'):
-            continue
-        if name in cfg:
-            raise KeyError(
-                f'--cfg-options {key}: {name!r} is a variable of {where}, '
-                'not a setting, so overriding it changes nothing; set the '
-                'settings that hold its value (tools/misc/check_config.py '
-                f'{where} --cfg-options {key}=... names them)')
-        if name == key:
-            raise KeyError(
-                f'--cfg-options {key}: no such key in {where} and nothing '
-                f'reads a top-level {key!r} (tools/misc/check_config.py '
-                'names close keys)')
-
-
-def check_option_types(cfg: Config, options: Mapping) -> None:
-    """Refuse ``--cfg-options`` values of the wrong type for what they replace.
-
-    A string replacing a number or a bool is refused, and so is anything but
-    a non-negative integer replacing a non-negative integer whose key names a
-    size or a count (``*channels``, ``*size``, ``*iters``, ``*epochs``,
-    ``num_*``). New keys, None, lists, tuples and strings replacing strings
-    pass.
-
-    Args:
-        cfg (Config): the loaded config, before the options are merged.
-        options (Mapping): the options, ``{dotted key: parsed value}``.
-
-    Raises:
-        ValueError: naming the option, what it expects and the old value.
-    """
-    tree = cfg.to_dict()
-    for key, value in options.items():
+        if name not in RUNNER_KEYS and name not in TOOL_READ_KEYS and \
+                not name.startswith('_'):
+            if name in cfg:
+                raise KeyError(
+                    f'--cfg-options {key}: {name!r} is a variable of {where}, '
+                    'not a setting, so overriding it changes nothing; set the '
+                    'settings that hold its value (tools/misc/check_config.py '
+                    f'{where} --cfg-options {key}=... names them)')
+            if name == key:
+                raise KeyError(
+                    f'--cfg-options {key}: no such key in {where} and nothing '
+                    f'reads a top-level {key!r} (tools/misc/check_config.py '
+                    'names close keys)')
         found, old, _ = walk_path(tree, str(key).split('.'))
         if not found or value is None or isinstance(value, (list, tuple)):
             continue
-        leaf = str(key).rpartition('.')[2]
         expected = None
-        if type(old) is int and old >= 0 and _COUNT_NAME.search(leaf):
+        if type(old) is int and old >= 0 and \
+                _COUNT_NAME.search(str(key).rpartition('.')[2]):
             if type(value) is not int or value < 0:
                 expected = 'a non-negative integer (a size or a count)'
         elif isinstance(value, str) and isinstance(old, (int, float)):
@@ -272,9 +251,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     loss_sets = resolve_loss_sets(cfg, options)
     cfg.merge_from_dict(loss_sets)
     options = {k: v for k, v in options.items() if k not in loss_sets}
-    kept = existing_key_options(options)
-    check_top_level_options(cfg, kept)
-    check_option_types(cfg, kept)
+    check_options(cfg, options)
     if data_root is not None:
         changed = reroot_data(cfg, data_root)
         from .distributed import launcher_rank  # once per run, not per rank
@@ -337,10 +314,9 @@ def setup_distributed(cfg: Config) -> None:
 
 
 def load_task_model_cfg(config: str) -> ConfigDict:
-    """The ``model`` of an mmdet / mmseg config (a file or
-    ``'mmdet::path.py'``) as a task model: without its
-    ``data_preprocessor`` (the compound models normalise the fused image)
-    and with ``_scope_`` set to its package."""
+    """The ``model`` of an mmdet / mmseg config (a file or ``'mmdet::x.py'``)
+    without its ``data_preprocessor`` (the compound models normalise the
+    fused image), ``_scope_`` set to its package."""
     from mmengine.hub import get_config
     cfg = get_config(config) if '::' in config else Config.fromfile(config)
     if 'model' not in cfg:

@@ -1,6 +1,5 @@
-"""The data a run reads: ``--data-root`` and the check, before the runner is
-built, that its data folders exist, naming the command that writes a
-missing toy data set."""
+"""The data a run reads: ``--data-root``, and the check that its folders
+exist before the runner is built (naming how to write toy data)."""
 import os
 import os.path as osp
 from typing import Any, List, Mapping, Optional, Tuple

@@ -39,8 +39,7 @@ def launcher_rank(launcher: str = 'none') -> int:
 
 
 def _launcher_env(launcher: str) -> Dict[str, str]:
-    """The ``RANK`` / ``WORLD_SIZE`` / ``MASTER_*`` variables MMEngine's
-    ``init_dist`` derives from a slurm or MPI launcher's environment."""
+    """The ``RANK`` / ``MASTER_*`` ... variables of a slurm or MPI launch."""
     env = os.environ
     port = dict(MASTER_PORT=env.get('MASTER_PORT', '29500'))
     if launcher == 'mpi':
@@ -61,11 +60,6 @@ def init_cpu_distributed(launcher: str,
                          backend: str = 'gloo',
                          timeout: Optional[float] = None) -> None:
     """MMEngine's ``init_dist`` without ``cuda.set_device``."""
-    if launcher not in _RANK_VARS:
-        raise ValueError(f'init_cpu_distributed: launcher must be one of '
-                         f'{tuple(_RANK_VARS)}, got {launcher!r}')
-    if backend == 'nccl':
-        raise ValueError("NCCL needs CUDA; use dist_cfg.backend='gloo'")
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT',
                            'LOCAL_RANK') if k not in os.environ]
     if launcher == 'pytorch' and missing:
@@ -166,21 +160,10 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 return _original(*args, **kwargs)
 
             step.averages_grads = True
-            stack.callback(_restore_step, ow, vars(ow).get('step', _UNSET))
+            stack.callback(*(setattr, ow, 'step', vars(ow)['step'])
+                           if 'step' in vars(ow) else (delattr, ow, 'step'))
             ow.step = step
         yield
-
-
-_UNSET = object()
-
-
-def _restore_step(optim_wrapper: Any, step: Any) -> None:
-    """Undo :func:`averaged_optimizer_steps`: the instance's own ``step``
-    back, or none (the class's method) if it had none."""
-    if step is _UNSET:
-        del optim_wrapper.step
-    else:
-        optim_wrapper.step = step
 
 
 def raise_on_any_rank(message: Optional[str]) -> None:
@@ -199,15 +182,12 @@ def raise_on_any_rank(message: Optional[str]) -> None:
                                  'failed; every rank stops]')
 
 
-def check_finite(value: Any, what: str,
-                 hint: Union[str, Callable[[], str]] = '') -> None:
-    """:func:`raise_on_any_rank` naming ``what`` if ``value`` is not finite;
-    ``hint`` (or what it returns, called only then) ends the message."""
+def check_finite(value: Any, what: str) -> None:
+    """:func:`raise_on_any_rank` naming ``what`` if ``value`` is not finite."""
     t = torch.as_tensor(value).detach()
     raise_on_any_rank(None if torch.isfinite(t).all() else (
         f'{what} is not finite: '
-        f'{t.item() if t.numel() == 1 else t.flatten()[:4].tolist()}'
-        f'{hint() if callable(hint) else hint}'))
+        f'{t.item() if t.numel() == 1 else t.flatten()[:4].tolist()}'))
 
 
 def broadcast_object(obj: Any, src: int = 0) -> Any:
@@ -217,9 +197,9 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     return box[0]
 
 
-def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
-    """Copy rank ``src``'s ``tensors`` (e.g. BN statistics) to every rank,
-    one flat buffer per dtype."""
+def broadcast_buffers_(tensors: Sequence[Tensor]) -> None:
+    """Copy rank 0's ``tensors`` (e.g. BN statistics) to every rank, one
+    flat buffer per dtype."""
     if get_world_size() == 1:
         return
     by_dtype: Dict[torch.dtype, List[Tensor]] = {}
@@ -228,7 +208,7 @@ def broadcast_buffers_(tensors: Sequence[Tensor], src: int = 0) -> None:
     with torch.no_grad():
         for group in by_dtype.values():
             flat = _flatten_dense_tensors(group)
-            broadcast(flat, src)
+            broadcast(flat, 0)
             for t, value in zip(group, _unflatten_dense_tensors(flat, group)):
                 t.copy_(value)
 

@@ -1,11 +1,8 @@
-"""The length of training: ``tools/train.py --max-iters`` / ``--max-epochs``.
-
-A class declares its settings counted in iterations (epochs) in
-``iteration_fields``, ``{dotted field: kind}`` (``*``: every list item), of
-kinds ``point``, ``start`` (a position a run should get past), ``length``,
-``interval`` (capped at the run) and ``run_interval`` (also never more often
-than the config's), in the unit of the dict's ``by_epoch``.
-"""
+"""``--max-iters`` / ``--max-epochs``: rescale a config's schedule. A class
+declares its settings counted in iterations (epochs: the dict's
+``by_epoch``) in ``iteration_fields``, ``{dotted field: kind}`` (``*``: any
+list item), kinds ``point``, ``start`` (to get past), ``length``,
+``interval`` (capped at the run), ``run_interval`` (also never shorter)."""
 import inspect
 import re
 from typing import Any, List, Mapping, Optional, Tuple
@@ -128,17 +125,11 @@ def rescale_schedule(cfg: Config,
                      max_iters: Optional[int] = None,
                      max_epochs: Optional[int] = None
                      ) -> List[Tuple[str, int, int]]:
-    """Set the length of training and rescale every declared setting of
-    ``cfg`` in place; returns ``(dotted key, old, new)`` of each change,
-    the length first.
-
-    A setting in the run's unit becomes ``round(v * N / old)``, at least 1
-    (0, negatives and ``end=INF`` kept); intervals are capped at ``N``, a
-    ``run_interval`` never shrinks; positions after the old end stay after
-    the new one, distinct positions of a dict stay distinct and ordered, a
-    ``T_max`` equal to ``end - begin`` stays so. An epoch-based run also
-    rescales positions and lengths counted in iterations.
-    """
+    """Set the length of training in place, each declared setting scaled to
+    ``round(v * N / old)``, at least 1 (0, negatives, ``end=INF`` kept;
+    intervals capped at ``N``; positions after the end stay after it,
+    distinct and ordered; ``T_max = end - begin`` kept); returns the
+    ``(dotted key, old, new)`` changes, the length first."""
     unit = 'iter' if max_iters is not None else 'epoch'
     new = max_iters if max_iters is not None else max_epochs
     option, noun = f'--max-{unit}s', 'iteration' if unit == 'iter' else unit

@@ -1,6 +1,5 @@
-"""An exclusive ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``, recording
-the owner, so two runs never share a work dir. The kernel releases it when
-its process dies; without ``fcntl`` (Windows) nothing is locked."""
+"""One run per work dir: an ``fcntl.flock`` on ``<work_dir>/.mmfusenas.lock``
+naming its owner (nothing is locked without ``fcntl``)."""
 import json
 import os
 import os.path as osp
@@ -90,10 +89,6 @@ class WorkDirLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-    def __del__(self) -> None:
-        with suppress(Exception):  # interpreter shutdown
-            self.release()
 
 
 def lock_work_dir(work_dir: Optional[str],

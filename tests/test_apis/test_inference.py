@@ -24,9 +24,6 @@ DET_CFG = osp.join(REPO, 'configs', 'tim', 'retinanet_ivif_toy.py')
 SCENE_CFG = osp.join(REPO, 'configs', 'ruas', 'ssd_exdark_toy.py')
 TINY = dict(model=dict(fusion_net=dict(channels=4)))
 
-
-
-
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
@@ -45,7 +42,7 @@ def tno(shared_data, tmp_path_factory):
 
 def test_fusion_api_equals_fuse_tool(tno, tmp_path):
     ckpt = save_seeded_checkpoint(FUSION_CFG, str(tmp_path / 'f.pth'),
-                     {'model.fusion_net.channels': 4})
+                                  {'model.fusion_net.channels': 4})
     model = init_model(FUSION_CFG, ckpt, cfg_options=TINY)
     assert not model.training and model.cfg.model.fusion_net.channels == 4
     ir, vi = str(tno / 'ir' / '05.png'), str(tno / 'vi' / '05.png')
@@ -86,7 +83,8 @@ def test_fusion_api_equals_fuse_tool(tno, tmp_path):
 
 def test_fusion_api_errors(tmp_path):
     model = init_model(FUSION_CFG, cfg_options=TINY)
-    with pytest.raises(FileNotFoundError, match="'ir' image not found"):
+    with pytest.raises(FileNotFoundError, match=r"image file 'nope\.png' "
+                       r"\(modality 'ir'\) does not exist"):
         inference_fusion(model, dict(ir='nope.png', vi='nope.png'))
     with pytest.raises(ValueError, match='2 modalities'):
         inference_fusion(model, ['a.png'])

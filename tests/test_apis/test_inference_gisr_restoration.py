@@ -141,7 +141,7 @@ def test_gisr_api_real_lr_depth(gisr_setup, shared_data):
     assert with_gt['gt_depth'].shape == (384, 512)
     with pytest.raises(ValueError, match='larger than its RGB guide'):
         inference_model(model, (gt, lr))
-    with pytest.raises(FileNotFoundError, match='depth map not found'):
+    with pytest.raises(FileNotFoundError, match=r"'nope\.png'"):
         inference_model(model, ('nope.png', rgb))
 
 
@@ -199,7 +199,8 @@ def test_restorer_api_equals_deblur_tool(levin, tmp_path):
     batch = inference_model(model, imgs, batch=True, kernel=kers)
     torch.testing.assert_close(batch[1].pred_img, sample.pred_img,
                                rtol=0, atol=1e-5)
-    with pytest.raises(FileNotFoundError, match='kernel not found'):
+    with pytest.raises(FileNotFoundError,
+                       match='kernel file nope.npy does not exist'):
         inference_model(model, img, kernel='nope.npy')
 
 

@@ -129,7 +129,8 @@ def test_input_forms_and_batches_agree(pairs, fusion):
 def test_inferencer_errors(pairs, fusion, tmp_path):
     _, inf = fusion
     ir, vi = str(pairs / 'ir' / '05.png'), str(pairs / 'vi' / '05.png')
-    with pytest.raises(FileNotFoundError, match="'vi' image not found"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"missing\.png' \(modality 'vi'\) does not"):
         inf((ir, str(tmp_path / 'missing.png')))
     with pytest.raises(ValueError, match='differ in size'):
         inf((np.zeros((8, 8), np.uint8), np.zeros((8, 9), np.uint8)))

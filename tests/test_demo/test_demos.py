@@ -1,4 +1,4 @@
-"""demo/video_demo.py, demo/webcam_demo.py and demo/image_demo.py on
+"""demo/video_demo.py (files and --live cameras) and demo/image_demo.py on
 synthetic two-stream clips made here: frame counts, readable MP4s, the
 fused content, the overlays, and the errors for streams that disagree."""
 import json
@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 from mmfusenas.apis import FusionInferencer, result_image
-from mmfusenas.apis.video import STAGES, PairedFrames
 from helpers import (REPO_ROOT, load_tool,
                      save_detecting_checkpoint,
                      save_seeded_checkpoint)
 from mmfusenas.testing.toy_data import generate_toy_dataset
 
-write_pan_clip = load_tool('demo/video_demo.py').write_pan_clip
+VIDEO_DEMO = load_tool('demo/video_demo.py')
+STAGES, PairedFrames = VIDEO_DEMO.STAGES, VIDEO_DEMO.PairedFrames
+write_pan_clip = VIDEO_DEMO.write_pan_clip
 
 FUSION_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'fusion_ivif_toy.py')
 DET_CFG = osp.join(REPO_ROOT, 'configs', 'tim', 'retinanet_ivif_toy.py')
@@ -66,7 +67,7 @@ def clips(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def video_demo():
-    return load_tool('demo/video_demo.py')
+    return VIDEO_DEMO
 
 
 def test_video_demo_writes_the_fused_stream(clips, video_demo, tmp_path,
@@ -206,11 +207,10 @@ def test_documented_options_resolve_disagreements(clips, video_demo,
     assert res['frames'] == 6 and res['input_fps'] == 5.0
 
 
-def test_webcam_demo_without_cameras_exits_cleanly(capsys):
-    webcam = load_tool('demo/webcam_demo.py')
-    code = webcam.main([FUSION_CFG, '--ir-camera', '97', '--vi-camera',
-                        '98'])
-    assert code == webcam.EXIT_NO_CAMERA == 3
+def test_live_demo_without_cameras_exits_cleanly(video_demo, capsys):
+    with pytest.raises(SystemExit) as exited:
+        video_demo.main([FUSION_CFG, '--ir', '97', '--vi', '98', '--live'])
+    assert exited.value.code == video_demo.EXIT_NO_CAMERA == 3
     err = capsys.readouterr().err
     assert "cannot open the ir capture device 97" in err
     assert 'two capture devices are needed' in err

@@ -494,7 +494,6 @@ def test_setup_distributed_names_what_is_missing(monkeypatch):
     from mmengine.config import Config
 
     from mmfusenas.utils.config import setup_distributed
-    from mmfusenas.utils.distributed import init_cpu_distributed
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
@@ -505,10 +504,6 @@ def test_setup_distributed_names_what_is_missing(monkeypatch):
     assert cfg.model_wrapper_cfg == dict(
         type='mmfusenas.AlgorithmDistributedDataParallel')
     assert not dist.is_initialized()
-    with pytest.raises(ValueError, match='NCCL needs CUDA'):
-        init_cpu_distributed('pytorch', backend='nccl')
-    with pytest.raises(ValueError, match='launcher must be one of'):
-        init_cpu_distributed('none')
 
 
 def test_plain_ddp_wrapper_is_refused_by_the_bilevel_loops():

@@ -202,8 +202,7 @@ def test_chain_stages_with_explicit_losses():
 
 
 def test_aliases_are_staging_hooks():
-    for name in ('FusionWarmupHook', 'FreezeFusionHook',
-                 'FusionLossWeightHook', 'ChainStagingHook',
+    for name in ('FusionWarmupHook', 'FreezeFusionHook', 'ChainStagingHook',
                  'RUASTrainingStrategyHook', 'StagingHook'):
         assert issubclass(HOOKS.get(name), StagingHook)
     hook = ChainStagingHook([dict(begin=0, train=['scene'])])

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 import pytest
 import torch.nn as nn
 
-from mmfusenas.engine.hooks import (FreezeFusionHook, FusionLossWeightHook,
-                                    FusionWarmupHook)
+from mmfusenas.engine.hooks import (FreezeFusionHook, FusionWarmupHook,
+                                    StagingHook)
 from mmfusenas.registry import HOOKS, MODELS
 from mmfusenas.search import BilevelSearchAlgorithm
 
@@ -96,21 +96,28 @@ def test_freeze_fusion_range(model):
     model.set_stage_frozen('fusion', False)
 
 
+def eta_phases(schedule, interpolation='step'):
+    """StagingHook phases of an η schedule ``[(begin, η), ...]``."""
+    return [dict(begin=t, loss_weights=dict(pre=eta),
+                 interpolation=interpolation) for t, eta in schedule]
+
+
 def test_eta_schedule_step_and_linear(model):
     def eta_at(hook, t):
         return hook.state_at(t)['loss_weights']['pre']
 
-    step = FusionLossWeightHook([(0, 1.0), (10, 0.5), (20, 0.1)])
+    step = StagingHook(eta_phases([(0, 1.0), (10, 0.5), (20, 0.1)]))
     assert [eta_at(step, t) for t in (0, 9, 10, 19, 20, 99)] == [
         1.0, 1.0, 0.5, 0.5, 0.1, 0.1
     ]
-    linear = FusionLossWeightHook([(5, 1.0), (15, 0.0)],
-                                  interpolation='linear')
+    linear = StagingHook(
+        [dict(begin=0, loss_weights=dict(pre=1.0))] +
+        eta_phases([(5, 1.0), (15, 0.0)], interpolation='linear'))
     assert eta_at(linear, 0) == 1.0 and eta_at(linear, 100) == 0.0
     assert eta_at(linear, 10) == pytest.approx(0.5)
     linear.before_train_iter(runner_at(model, 12), 12)
     assert model.stages['fusion'].loss_weight == pytest.approx(0.3)
-    FusionLossWeightHook([(0, 1.0)]).before_train(runner_at(model))
+    StagingHook(eta_phases([(0, 1.0)])).before_train(runner_at(model))
     assert model.stages['fusion'].loss_weight == 1.0
 
 
@@ -119,10 +126,10 @@ def test_eta_schedule_step_and_linear(model):
     [(FusionWarmupHook, dict(warmup=-1), 'warmup'),
      (FreezeFusionHook, dict(begin=3, end=3), 'end'),
      (FreezeFusionHook, dict(begin=1.5), 'begin'),
-     (FusionLossWeightHook, dict(schedule=[]), 'non-empty'),
-     (FusionLossWeightHook, dict(schedule=[(0, 1.), (0, 2.)]), 'strictly'),
-     (FusionLossWeightHook, dict(schedule=[(0, -1.)]), 'eta'),
-     (FusionLossWeightHook, dict(schedule=[(0, 1.)], interpolation='cos'),
+     (StagingHook, dict(phases=eta_phases([])), 'must not be empty'),
+     (StagingHook, dict(phases=eta_phases([(0, 1.), (0, 2.)])), 'strictly'),
+     (StagingHook, dict(phases=eta_phases([(0, -1.)])), 'loss_weights'),
+     (StagingHook, dict(phases=eta_phases([(0, 1.)], 'cos')),
       'interpolation')])
 def test_argument_errors(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -149,5 +156,5 @@ def test_hooks_reach_the_model_inside_a_search_and_refuse_others():
 
 
 def test_hooks_are_registered():
-    for hook in (FusionWarmupHook, FreezeFusionHook, FusionLossWeightHook):
+    for hook in (FusionWarmupHook, FreezeFusionHook, StagingHook):
         assert HOOKS.get(hook.__name__) is hook

@@ -76,8 +76,10 @@ def _iter_config():
             timer=dict(type='IterTimerHook')),
         custom_hooks=[
             dict(type='FreezeFusionHook', begin=999, end=1000),
-            dict(type='FusionLossWeightHook',
-                 schedule=[(0, 1.0), (400, 0.5), (401, 0.1)]),
+            dict(type='StagingHook',
+                 phases=[dict(begin=0, loss_weights=dict(pre=1.0)),
+                         dict(begin=400, loss_weights=dict(pre=0.5)),
+                         dict(begin=401, loss_weights=dict(pre=0.1))]),
             dict(type='mmfusenas.ChainStagingHook', recalibrate_bn=30,
                  phases=[dict(begin=0, train=['scene'], task=False),
                          dict(begin=1, train='all')]),
@@ -105,15 +107,16 @@ def test_rescale_rounds_caps_and_keeps_positions_distinct():
         ('default_hooks.checkpoint.interval', 5000, 10),  # capped
         ('custom_hooks.0.begin', 999, 10),
         ('custom_hooks.0.end', 1000, 11),  # kept after begin
-        ('custom_hooks.1.schedule.1.0', 400, 4),
-        ('custom_hooks.1.schedule.2.0', 401, 5),  # kept after 400
+        ('custom_hooks.1.phases.1.begin', 400, 4),
+        ('custom_hooks.1.phases.2.begin', 401, 5),  # kept after 400
         ('custom_hooks.2.recalibrate_bn', 30, 1),
         ('custom_hooks.3.stages.0.end', 200, 2),
         ('custom_hooks.3.stages.1.begin', 200, 2),
     ]
     assert cfg.param_scheduler[2] == dict(type='ConstantLR', begin=0, end=3)
     assert cfg.param_scheduler[3].end == int(1e9)
-    assert cfg.custom_hooks[1].schedule == [(0, 1.0), (4, 0.5), (5, 0.1)]
+    assert [(p.begin, p.loss_weights.pre) for p in cfg.custom_hooks[1].phases
+            ] == [(0, 1.0), (4, 0.5), (5, 0.1)]
     assert cfg.custom_hooks[2].phases[1].begin == 1
     assert cfg.custom_hooks[4].interval == 5
     assert cfg.custom_hooks[5].interval == -1

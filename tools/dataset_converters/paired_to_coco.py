@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 from mmfusenas.datasets.paired_coco import (FORMATS, LABEL_DIRS, read_boxes,
                                             to_coco)
-from mmfusenas.datasets.paired_image_dataset import _listing
+from mmfusenas.datasets.paired_image_dataset import listing
 from mmfusenas.utils.fileio import atomic_write
 
 
@@ -85,7 +85,7 @@ def report(stats: dict, what: str) -> None:
             ('orphans', 'label(s) without image pair left unused')):
         if stats[key]:
             print(f'warning: {what}: {len(stats[key])} {text}:\n' +
-                  _listing(stats[key]))
+                  listing(stats[key]))
     if stats['unmapped']:
         print(f'warning: {what}: boxes of other classes left out: '
               f'{dict(stats["unmapped"])}')

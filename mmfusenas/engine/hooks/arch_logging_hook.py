@@ -10,21 +10,18 @@ from ._utils import IntervalHook, search_algorithm
 @HOOKS.register_module()
 class ArchLoggingHook(IntervalHook):
     """Log ``softmax(α)`` of every key as scalars ``arch/<key>/<candidate>``
-    (message hub and visualizer) and optionally as a table in the text log
-    (most probable candidate marked ``*``).
+    (message hub and visualizer) and as a table in the text log (most
+    probable candidate marked ``*``).
 
     Args:
         interval (int): Log every ``interval`` epochs / iterations.
         by_epoch (bool): Count epochs or iterations. Defaults to True.
-        log_table (bool): Also write the table. Defaults to True.
     """
 
     priority = 'BELOW_NORMAL'
 
-    def __init__(self, interval: int = 1, by_epoch: bool = True,
-                 log_table: bool = True) -> None:
+    def __init__(self, interval: int = 1, by_epoch: bool = True) -> None:
         super().__init__(interval, by_epoch)
-        self.log_table = log_table
 
     def at_interval(self, runner: Runner) -> None:
         self.log_arch(runner)
@@ -40,12 +37,10 @@ class ArchLoggingHook(IntervalHook):
         # iterations done (after_train_iter runs before the runner counts it)
         runner.visualizer.add_scalars(
             scalars, step=runner.iter + (not self.by_epoch))
-        if self.log_table:
-            lines = [f'  {key}: ' + ' | '.join(
-                f"{'*' if n == max(d, key=d.get) else ''}{n} {p:.3f}"
-                for n, p in d.items()) for key, d in probs.items()]
-            when = (f'epoch {runner.epoch + 1}'
-                    if self.by_epoch else f'iter {runner.iter + 1}')
-            runner.logger.info(f'softmax(α) after {when}:\n' +
-                               '\n'.join(lines))
+        lines = [f'  {key}: ' + ' | '.join(
+            f"{'*' if n == max(d, key=d.get) else ''}{n} {p:.3f}"
+            for n, p in d.items()) for key, d in probs.items()]
+        when = (f'epoch {runner.epoch + 1}'
+                if self.by_epoch else f'iter {runner.iter + 1}')
+        runner.logger.info(f'softmax(α) after {when}:\n' + '\n'.join(lines))
         return scalars

@@ -11,23 +11,12 @@ from mmfusenas.registry import HOOKS
 from ._utils import search_algorithm
 
 
-def _depths(parents: dict) -> dict:
-    """Nesting depth of every key (0: outermost choice point)."""
-
-    def depth(key: str) -> int:
-        parent = parents.get(key)
-        return 0 if parent is None else 1 + depth(parent[0])
-
-    return {key: depth(key) for key in parents}
-
-
 @HOOKS.register_module()
 class ArchScheduleHook(Hook):
     """Update only some α groups in some epochs (TIM's staged search).
 
-    Before each epoch (iteration) the algorithm's ``set_active_arch_keys``
-    gets the keys of the current stage; ``keys=[]`` is a weights-only
-    warm-up, and outside every stage α is not updated. Example (TIM)::
+    ``keys=[]`` is a weights-only warm-up; outside every stage α is not
+    updated. Example (TIM)::
 
         dict(type='ArchScheduleHook', stages=[
             dict(begin=0, end=20, levels=[0]),     # cell0, cell1
@@ -83,8 +72,14 @@ class ArchScheduleHook(Hook):
         algo = search_algorithm(runner, 'ArchScheduleHook',
                                 'set_active_arch_keys')
         all_keys = list(algo.arch_params.keys())
-        if self._depth is None:
-            self._depth = _depths(choice_parents(algo.space))
+        if self._depth is None:  # nesting depth (0: outermost) of each key
+            parents = choice_parents(algo.space)
+
+            def depth(key: str) -> int:
+                parent = parents.get(key)
+                return 0 if parent is None else 1 + depth(parent[0])
+
+            self._depth = {key: depth(key) for key in parents}
             for i, (_, _, patterns, levels) in enumerate(self.stages):
                 if (patterns or levels) and not self.keys_of(
                         i, all_keys, self._depth):

@@ -1,5 +1,4 @@
-"""Measure how far a search's architecture distribution has separated, and
-stop the search once it has."""
+"""Measure the separation of ``softmax(α)``; stop the search once it has."""
 import math
 from typing import Dict, Optional
 
@@ -13,10 +12,9 @@ CURVE_KEY = 'arch_separation'
 
 
 def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
-    """``min_ratio`` (top-1 / top-2 probability), ``max_entropy`` and
-    ``mean_entropy`` (normalised: 1 uniform, 0 one-hot), ``keys`` (how many
-    were measured) and ``per_key`` over the keys of ``{key: {candidate: p}}``
-    with two or more candidates."""
+    """``min_ratio`` (top-1 / top-2), ``max_entropy``, ``mean_entropy``
+    (normalised: 1 uniform), ``keys`` and ``per_key`` over the keys of
+    ``{key: {candidate: p}}`` with two or more candidates."""
     per_key = {}
     for key, dist in probabilities.items():
         ps = sorted((float(p) for p in dist.values()), reverse=True)
@@ -40,8 +38,7 @@ def separation(probabilities: Dict[str, Dict[str, float]]) -> dict:
 class ArchSeparationHook(IntervalHook):
     """Track the separation of ``softmax(α)`` and end the search once every
     key has separated (``min_ratio >= ratio`` and ``max_entropy <=
-    entropy``, those set); the points ``{step, min_ratio, max_entropy,
-    mean_entropy, separated}`` go to the message-hub curve
+    entropy``, those set); the curve goes to the message-hub info
     ``arch_separation`` and the visualizer.
 
     Args:

@@ -19,15 +19,11 @@ from mmfusenas.utils.fileio import atomic_write
 @HOOKS.register_module()
 class CheckedLoadHook(Hook):
     """Refuse a checkpoint whose weights do not fit the model (keys when
-    ``strict``, shapes always) or hold NaN / Inf (weights, and on resume the
-    optimizer state), naming the file, before the runner loads it; every
-    local file is read by :func:`~mmfusenas.utils.checkpoint.read_checkpoint`
-    (``weights_only``, CRC-checked). With ``resume=True`` and no
-    ``load_from``, ``last_checkpoint`` is pointed at the newest usable
-    checkpoint of the work dir first (an empty or damaged one is skipped and
-    said so), so MMEngine resumes from it; a work dir whose every
-    checkpoint is damaged is refused. The hook reads ``load_from`` and
-    ``resume`` from the runner's config (:meth:`Runner.from_cfg`).
+    ``strict``, shapes always) or hold NaN / Inf (and on resume the
+    optimizer state), naming the file, before the runner loads it. With
+    ``resume=True`` and no ``load_from`` (read from the runner's config),
+    ``last_checkpoint`` is first pointed at the newest usable checkpoint of
+    the work dir (damaged ones are skipped and said so).
 
     Args:
         strict (bool): Refuse missing and unexpected keys. Defaults to True.

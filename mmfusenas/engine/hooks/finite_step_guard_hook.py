@@ -21,9 +21,8 @@ _NAME_KEYS = ('stem', 'img_path', 'img_id', 'sample_idx')
 
 
 def describe_samples(data_batch: Any, limit: int = 16) -> List[str]:
-    """Each sample's first metainfo value of ``stem``, ``img_path``,
-    ``img_id``, ``sample_idx``; a bilevel batch ``dict(train=..., val=...)``
-    split by split (``train:<name>``)."""
+    """Each sample's first metainfo value of ``_NAME_KEYS``; a bilevel batch
+    ``dict(train=..., val=...)`` split by split (``train:<name>``)."""
     if isinstance(data_batch, dict) and 'data_samples' not in data_batch:
         return [f'{split}:{n}' for split, sub in data_batch.items()
                 for n in describe_samples(sub, limit)][:limit]
@@ -36,14 +35,9 @@ def describe_samples(data_batch: Any, limit: int = 16) -> List[str]:
 
 @HOOKS.register_module()
 class FiniteStepGuardHook(Hook):
-    """Check the gradients of every optimizer of the optim wrapper (plain,
-    AMP or each of an ``OptimWrapperDict``) in a step pre-hook; on NaN / Inf
-    the step is not taken and the optimizer, the iteration, the parameters
-    and the samples are named (in distributed runs also the rank whose
-    batch gave the non-finite value, from one gather when a step is
-    refused). A step is decided by one norm: the one MMEngine's gradient
-    clipping by norm (``optim_wrapper.clip_grad``) logged for the step's
-    gradients, else a fused norm of them.
+    """Refuse the optimizer step on NaN / Inf gradients (a step pre-hook
+    on every optimizer of the optim wrapper), naming the optimizer, the
+    iteration, the parameters, the samples and, distributed, the rank.
 
     Args:
         action (str): ``'raise'`` (:class:`FloatingPointError`) or
@@ -53,11 +47,8 @@ class FiniteStepGuardHook(Hook):
         check_params (bool): Also check the parameters after each step.
             Defaults to False.
         min_loss_scale (float): Under AMP, stop when the loss scale falls
-            below this (or below a smaller scale the run starts with): the
-            scaler then skipped steps in a row because the gradients were
-            non-finite at every scale, and the weights no longer train.
-            Looked at on the logger's iterations (reading the scale waits
-            for the device). Defaults to 1.0.
+            below this (or a smaller initial scale), read on the logger's
+            iterations. Defaults to 1.0.
     """
 
     priority = 'VERY_HIGH'
@@ -161,10 +152,8 @@ class FiniteStepGuardHook(Hook):
                      optimizer: Optimizer, args: tuple, kwargs: dict) -> None:
         grads = [p.grad for group in optimizer.param_groups
                  for p in group['params'] if p.grad is not None]
-        # one norm decides a finite step (the one MMEngine's gradient
-        # clipping logged for these gradients, else a fused one); names
-        # only when it is not (a norm overflowing on finite values finds no
-        # name: stepped)
+        # one norm decides (clip_grad's logged one, else a fused one); an
+        # overflowing norm of finite values names nothing and steps
         if not grads:
             finite = True
         elif hub is not None:
@@ -187,12 +176,9 @@ class FiniteStepGuardHook(Hook):
 
     def after_train_iter(self, runner: Runner, batch_idx: int,
                          data_batch: Any = None, outputs: Any = None) -> None:
-        """Under AMP the loss scaler skips a step with non-finite gradients
-        before the step pre-hook runs: a non-finite loss is refused here
-        (the number MMEngine's ``RuntimeInfoHook`` logged for this
-        iteration: no wait for the device; in a distributed run one scalar
-        all-reduce, so that every rank stops), and a loss scale below
-        ``min_loss_scale`` stops the run."""
+        """Under AMP (the scaler skips non-finite steps before the pre-hook
+        runs): refuse a non-finite logged loss on every rank, and stop on a
+        loss scale below ``min_loss_scale``."""
         if not self._scalers or 'loss' not in (outputs or {}):
             return
         finite = math.isfinite(
@@ -209,11 +195,9 @@ class FiniteStepGuardHook(Hook):
                 raise FloatingPointError(
                     f'FiniteStepGuardHook: the AMP loss scale fell to '
                     f'{scale:g} (min_loss_scale={self.min_loss_scale:g}) at '
-                    f'iteration {self._runner.iter}: the loss scaler skipped '
-                    'step after step because the gradients were non-finite '
-                    'at every scale, so the weights no longer train. Some '
-                    'operation over- or underflows in float16: run the '
-                    'model in float32 or compute it outside autocast')
+                    f'iteration {self._runner.iter}: the gradients are '
+                    'non-finite at every scale and the weights no longer '
+                    'train; run the overflowing operation in float32')
             return
         self._local_bad = torch.tensor(not finite)
         self._refuse(f'non-finite loss for {self._where("optimizer")} (AMP: '

@@ -18,8 +18,7 @@ from mmfusenas.visualization.panels import PRED_IMAGE_FIELDS
 def tensor_to_uint8_image(img: torch.Tensor,
                           rounding: str = 'round') -> np.ndarray:
     """(C, H, W) float in [0, 1] -> H x W (x 3, BGR) uint8, ``rounding``
-    ``'round'`` (``torchvision.utils.save_image``) or ``'floor'`` (the
-    official RUAS and TIM medical scripts)."""
+    ``'round'`` or ``'floor'``."""
     arr = to_uint8(img, rounding).cpu().numpy()
     if arr.shape[0] == 1:
         return arr[0]
@@ -32,8 +31,7 @@ def prediction_image(sample, color: bool = True,
                      rounding: Optional[str] = None) -> np.ndarray:
     """The first of :data:`~mmfusenas.visualization.PRED_IMAGE_FIELDS` a
     prediction carries (``pred_fused_rgb`` only with ``color``) as an OpenCV
-    ``uint8`` array, rounded as ``rounding`` (None: the prediction's
-    ``rounding`` metainfo, else ``'round'``); ``KeyError`` when none."""
+    ``uint8`` array (``rounding`` None: the prediction's, else 'round')."""
     rounding = rounding or sample.get('rounding', None) or 'round'
     for field in PRED_IMAGE_FIELDS[0 if color else 1:]:
         if field in sample:
@@ -87,8 +85,6 @@ class FusedImageSaveHook(EvalWriterHook):
         val_subdir (str): validation sub-folder, ``iter_<n>`` appended.
             Defaults to 'fused_val'.
         test_subdir (str): testing sub-folder. Defaults to 'fused_test'.
-        save_val (bool): save during validation. Defaults to True.
-        save_test (bool): save during testing. Defaults to True.
         color (bool): the colour result when there is one. Defaults to True.
         extra_fields (Sequence[str]): more image fields to write, each into
             a sub-folder named without ``pred_`` (``'pred_vi_enh'`` ->
@@ -97,18 +93,16 @@ class FusedImageSaveHook(EvalWriterHook):
 
     def __init__(self, out_dir: Optional[str] = None,
                  val_subdir: str = 'fused_val',
-                 test_subdir: str = 'fused_test', save_val: bool = True,
-                 save_test: bool = True, color: bool = True,
+                 test_subdir: str = 'fused_test', color: bool = True,
                  extra_fields: Sequence[str] = ()) -> None:
         self.out_dir, self.color = out_dir, color
         self.val_subdir, self.test_subdir = val_subdir, test_subdir
-        self.save_val, self.save_test = save_val, save_test
         self.extra_fields = (extra_fields, ) if isinstance(
             extra_fields, str) else tuple(extra_fields)
 
     def write(self, runner: Runner, mode: str, folder: str,
               data_batch: DATA_BATCH, outputs: Sequence) -> None:
-        if getattr(self, f'save_{mode}') and outputs:
+        if outputs:
             self._save(osp.join(folder, f'iter_{runner.iter}') if mode ==
                        'val' else folder, outputs)
 

@@ -1,5 +1,4 @@
-"""Export the derived genotype (or searched loss weights) during and after
-a search."""
+"""Export the derived genotype (or loss weights) during and after a search."""
 import os.path as osp
 from typing import Callable, Optional
 
@@ -13,12 +12,10 @@ from ._utils import IntervalHook, search_algorithm
 
 @HOOKS.register_module()
 class GenotypeExportHook(IntervalHook):
-    """Write the model's ``derive_genotype()`` (``meta`` with ``epoch`` and
-    ``iter``) to ``<out_dir>/{epoch_<N>,latest}.yaml`` every
-    ``interval``-th epoch (``iter_<N>`` with ``by_epoch=False``; N from 1)
-    and after training, atomically, from the main process;
-    ``GenotypeNet(genotype='<work_dir>/genotypes/latest.yaml')`` rebuilds
-    the network.
+    """Write the model's ``derive_genotype()`` to
+    ``<out_dir>/{epoch_<N>,latest}.yaml`` (``iter_<N>`` with
+    ``by_epoch=False``) every ``interval`` steps and after training, from
+    the main process; ``GenotypeNet(genotype=...)`` rebuilds the network.
 
     Args:
         interval (int): Export every ``interval`` epochs / iterations.
@@ -29,7 +26,6 @@ class GenotypeExportHook(IntervalHook):
     """
 
     priority = 'LOW'  # before the CheckpointHook (VERY_LOW)
-    #: folder in the work dir, what is written (for the log)
     default_folder, what = 'genotypes', 'derived genotype'
 
     def __init__(self, interval: int = 1, by_epoch: bool = True,
@@ -58,8 +54,7 @@ class GenotypeExportHook(IntervalHook):
     @master_only
     def export(self, runner: Runner, name: Optional[str], epoch: int,
                iteration: int) -> None:
-        """Write ``<name>.<ext>`` (unless ``name`` is None) and
-        ``latest.<ext>``."""
+        """Write ``<name>.<ext>`` (if ``name``) and ``latest.<ext>``."""
         write = self.writer(runner, dict(epoch=epoch, iter=iteration))
         folder = self.out_dir or osp.join(runner.work_dir,
                                           self.default_folder)
@@ -73,9 +68,7 @@ class GenotypeExportHook(IntervalHook):
 @HOOKS.register_module()
 class LossWeightExportHook(GenotypeExportHook):
     """:class:`GenotypeExportHook` for β / γ of a model with
-    ``export_loss_weights(path, meta)`` (default folder
-    ``<work_dir>/loss_weights``; ``ImageEnhancer(loss_weights=...)`` reads
-    ``latest.yaml``)."""
+    ``export_loss_weights(path, meta)``, to ``<work_dir>/loss_weights``."""
 
     default_folder, what = 'loss_weights', 'loss weights'
 

@@ -17,8 +17,7 @@ class PredictionVisualizationHook(EvalWriterHook):
     """Draw the first ``max_samples`` samples of every validation / test:
     the sources with their ground truth, then the fused / enhanced image
     with the predicted boxes or masks (:mod:`mmfusenas.visualization`), to
-    ``{out_dir}/{subdir}/iter_<n>/<stem>.png`` and, with
-    ``add_to_visualizer``, ``runner.visualizer.add_image`` (TensorBoard).
+    ``{out_dir}/{subdir}/iter_<n>/<stem>.png`` and the visualizer.
 
     Args:
         max_samples (int): pictures per evaluation. Defaults to 4.
@@ -26,19 +25,16 @@ class PredictionVisualizationHook(EvalWriterHook):
         out_dir (str, optional): root folder. Defaults to the log dir.
         val_subdir (str): validation sub-folder. Defaults to 'vis_val'.
         test_subdir (str): testing sub-folder. Defaults to 'vis_test'.
-        add_to_visualizer (bool): also ``visualizer.add_image``. Defaults to
-            True.
     """
 
     def __init__(self, max_samples: int = 4, score_thr: float = 0.3,
                  out_dir: Optional[str] = None, val_subdir: str = 'vis_val',
-                 test_subdir: str = 'vis_test',
-                 add_to_visualizer: bool = True) -> None:
+                 test_subdir: str = 'vis_test') -> None:
         if max_samples < 1:
             raise ValueError(f'PredictionVisualizationHook: max_samples must '
                              f'be >= 1, got {max_samples}')
         self.max_samples, self.score_thr = max_samples, score_thr
-        self.out_dir, self.add_to_visualizer = out_dir, add_to_visualizer
+        self.out_dir = out_dir
         self.val_subdir, self.test_subdir = val_subdir, test_subdir
         self._count = 0
 
@@ -71,8 +67,7 @@ class PredictionVisualizationHook(EvalWriterHook):
             stem = sample_stem(pred)
             write_png(row, osp.join(folder, f'iter_{runner.iter}',
                                     f'{stem}.png'))
-            if self.add_to_visualizer:
-                runner.visualizer.add_image(
-                    f'{getattr(self, f"{mode}_subdir")}/{stem}',
-                    np.ascontiguousarray(row[..., ::-1]), step=runner.iter)
+            runner.visualizer.add_image(
+                f'{getattr(self, f"{mode}_subdir")}/{stem}',
+                np.ascontiguousarray(row[..., ::-1]), step=runner.iter)
             self._count += 1

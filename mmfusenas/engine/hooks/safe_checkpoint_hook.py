@@ -16,16 +16,13 @@ from mmfusenas.registry import HOOKS
 from mmfusenas.utils.checkpoint import nonfinite_tensors, short_list
 from mmfusenas.utils.fileio import atomic_write
 
-#: in the work dir: the iteration and epoch of the last validation of the
-#: run whose results were all written
+#: in the work dir: iteration and epoch of the last fully written validation
 LAST_VALIDATION = 'last_validation.json'
 
 
 def due_validation(runner: Runner) -> Optional[Tuple[str, int]]:
     """``('iteration', N)`` / ``('epoch', N)`` when MMEngine's train loop
-    validates right after the iteration / epoch the runner stands at (its
-    ``val_begin``, ``val_interval``, dynamic intervals and last step), else
-    None."""
+    validates right after the step the runner stands at, else None."""
     loop = runner.train_loop
     if isinstance(loop, EpochBasedTrainLoop):
         unit, step, last = 'epoch', runner.epoch, loop.max_epochs
@@ -45,30 +42,23 @@ class SafeCheckpointHook(CheckpointHook):
     """:class:`~mmengine.hooks.CheckpointHook` that refuses to save NaN /
     Inf state and removes old (or previous best) checkpoints only after the
     new one is written; with the ``atomic_local`` backend a kill at any
-    moment leaves a whole checkpoint. Unknown options (e.g. the typo
-    ``max_keep_ckpt``) are refused when the hook is built.
+    moment leaves a whole checkpoint. Unknown options are refused.
 
-    The checkpoint of a step is written before the step's validation: each
-    validation of a training run whose results were all written is recorded
-    in ``<work_dir>/last_validation.json``, and a run resumed in the same
-    work dir from a step whose validation is not recorded there (the run
-    was killed before or during it) runs it again when training starts,
-    before its first step. A checkpoint of another work dir is resumed as
-    MMEngine resumes it.
+    Finished validations of a run are recorded in
+    ``<work_dir>/last_validation.json``; a run resumed in the same work dir
+    from a step whose validation is not recorded runs it again first. The
+    temporary files of killed writes are removed when training starts.
 
     Args:
         check_finite (bool): Refuse to save a non-finite model / optimizer
             state. Defaults to True.
-        clean_tmp (bool): Remove the ``.<checkpoint>.*.tmp`` files of killed
-            writes when training starts. Defaults to True.
         revalidate (bool): Record finished validations and run a lost one
             again on resume. Defaults to True.
         **kwargs: The arguments of :class:`~mmengine.hooks.CheckpointHook`.
     """
 
     def __init__(self, *args: Any, check_finite: bool = True,
-                 clean_tmp: bool = True, revalidate: bool = True,
-                 **kwargs: Any) -> None:
+                 revalidate: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.args:  # the hook passes every runner.save_checkpoint argument
             options = sorted(set(inspect.signature(
@@ -76,8 +66,8 @@ class SafeCheckpointHook(CheckpointHook):
             raise TypeError(
                 f'{type(self).__name__}: unknown argument(s) '
                 f'{sorted(self.args)} (checkpoint hook options: {options})')
-        self.check_finite, self.clean_tmp, self.revalidate = map(
-            bool, (check_finite, clean_tmp, revalidate))
+        self.check_finite = bool(check_finite)
+        self.revalidate = bool(revalidate)
         self.removed_tmp: List[str] = []  # leftovers removed at the start
         self.revalidated: Optional[Tuple[str, int]] = None  # redone on resume
         self.training = False  # between before_train and after_train
@@ -95,8 +85,7 @@ class SafeCheckpointHook(CheckpointHook):
         self.training = False
 
     def after_val(self, runner: Runner) -> None:
-        """Record the validation of a training run as finished (every
-        hook's ``after_val_epoch`` has written its results)."""
+        """Record a finished validation of a training run."""
         if self.revalidate and self.training:
             self._record_validation(runner)
 
@@ -107,8 +96,8 @@ class SafeCheckpointHook(CheckpointHook):
                          osp.join(runner.work_dir, LAST_VALIDATION))
 
     def _validate_again_if_lost(self, runner: Runner) -> None:
-        """A new run records no validation yet; a resumed one runs the
-        validation due at its step if the work dir's record is older."""
+        """Rerun the validation due at a resumed step if the record is
+        older."""
         if runner.iter == 0 and runner.epoch == 0:  # a new run
             path = osp.join(runner.work_dir, LAST_VALIDATION)
             if runner.val_loop is not None:
@@ -138,7 +127,7 @@ class SafeCheckpointHook(CheckpointHook):
         runner.val_loop.run()
 
     def _remove_tmp(self, runner: Runner) -> None:
-        if not (self.clean_tmp and is_main_process()):
+        if not is_main_process():
             return
         suffix = glob.escape(self.filename_tmpl.split('{}')[-1])
         for folder in sorted({osp.abspath(self.out_dir),
@@ -158,7 +147,7 @@ class SafeCheckpointHook(CheckpointHook):
 
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         """Refuse a checkpoint whose model or optimizer state holds NaN /
-        Inf (any save through the runner: step, best or last)."""
+        Inf."""
         if self.check_finite and (bad := nonfinite_tensors({
                 k: checkpoint.get(k) for k in ('state_dict', 'optimizer')})):
             meta = checkpoint.get('meta') or {}
@@ -184,8 +173,8 @@ class SafeCheckpointHook(CheckpointHook):
         self._remove_old()
 
     def _remove_old(self) -> None:
-        """Remove the checkpoints MMEngine dropped (older ones, the previous
-        best), now that the new one is written."""
+        """Remove the checkpoints MMEngine dropped, now that the new one is
+        written."""
         keep = {getattr(self, 'last_ckpt', None),
                 getattr(self, 'best_ckpt_path', None),
                 *getattr(self, 'best_ckpt_path_dict', {}).values()}
@@ -195,8 +184,7 @@ class SafeCheckpointHook(CheckpointHook):
 
 class DeferredRemovals:
     """A file backend whose ``remove`` / ``rmtree`` wait for :meth:`flush`
-    (MMEngine's CheckpointHook removes old checkpoints before it saves the
-    new one)."""
+    (MMEngine removes old checkpoints before it saves the new one)."""
 
     def __init__(self, backend: Any) -> None:
         self.backend, self.pending = backend, []

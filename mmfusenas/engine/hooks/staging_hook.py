@@ -1,6 +1,6 @@
 """Staged training: phases as a function of ``runner.iter`` / ``epoch``."""
 import bisect
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence
 
 import torch.nn as nn
 from mmengine.hooks import Hook
@@ -31,12 +31,9 @@ _CHECKS = {
 }
 
 
-def _listed(value: Any) -> list:
-    return [value] if isinstance(value, str) else list(value)
-
-
 def _names(value: Any, everything: Sequence[str] = ()) -> set:
-    return set(everything) if value == 'all' else set(_listed(value))
+    return set(everything) if value == 'all' else {value} if isinstance(
+        value, str) else set(value)
 
 
 def _param_groups(runner: Runner) -> List[dict]:
@@ -137,17 +134,16 @@ class StagingHook(Hook):
                               _names(self.phases[i]['train'], stages))
 
     def _model(self, runner: Runner) -> nn.Module:
-        """The model with ``apply_phase``: the runner's (unwrapped), or the
-        ``architecture`` of a search algorithm."""
+        """The runner's model with ``apply_phase`` (or its
+        ``architecture``)."""
         model = unwrap(runner.model)
         if not hasattr(model, 'apply_phase'):
             model = getattr(model, 'architecture', None)
         if not hasattr(model, 'apply_phase'):
             raise TypeError(
                 f'{self.owner}: {type(unwrap(runner.model)).__name__} has no '
-                'apply_phase (a compound model such as FusionDetector or '
-                'ChainDetector, an ImageEnhancer, or a search algorithm '
-                'whose architecture is one of them, has it)')
+                'apply_phase (FusionDetector, ChainDetector, ImageEnhancer '
+                'or a search algorithm over one of them has it)')
         return model
 
     def before_train_iter(self, runner: Runner, *_: Any, **__: Any) -> None:
@@ -258,27 +254,6 @@ class FreezeFusionHook(StagingHook):
                          [dict(begin=begin, train=[])] +
                          [dict(begin=end, train=['pre'])] * (end is not None),
                          by_epoch)
-
-
-@HOOKS.register_module()
-class FusionLossWeightHook(StagingHook):
-    """η of ℓ_T + η·ℓ_F: a phase ``loss_weights=dict(pre=η)`` per point
-    ``(iteration, η)`` of ``schedule`` (the first η also before it)."""
-
-    iteration_fields = {'schedule.*.0': 'point'}
-
-    def __init__(self, schedule: Sequence[Tuple[int, float]],
-                 interpolation: str = 'step', by_epoch: bool = False) -> None:
-        self.owner = f'FusionLossWeightHook(schedule={schedule!r})'
-        if not schedule or not all(len(p) == 2 and _number(p[1])
-                                   for p in schedule):
-            raise ValueError(f'{self.owner}: schedule must be a non-empty '
-                             'list of (iteration, eta >= 0) pairs')
-        super().__init__(
-            [dict(begin=0, loss_weights=dict(pre=schedule[0][1]))] *
-            (schedule[0][0] != 0) + [dict(begin=t, loss_weights=dict(pre=eta),
-                                          interpolation=interpolation)
-                                     for t, eta in schedule], by_epoch)
 
 
 @HOOKS.register_module()

@@ -16,13 +16,12 @@ from mmfusenas.utils.distributed import (averaged_optimizer_steps,
 class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
     """Data-parallel wrapper for plain models and search algorithms.
 
-    DDP's reducer cannot follow a search algorithm's ``train_step`` (several
-    forwards, ``torch.autograd.grad``). In ``'algorithm'`` mode the module's
-    own step runs with gradients averaged at each optimizer step (of the
-    optim wrappers its ``grad_sync_groups`` names, default all), then rank
-    0's buffers are broadcast. ``'ddp'`` mode is MMEngine's DDP step with a
-    collective finiteness check. ``'auto'`` picks ``'algorithm'`` for a
-    module that overrides ``train_step`` or holds one-shot choice points.
+    ``'algorithm'`` mode runs the module's own ``train_step`` (which DDP's
+    reducer cannot follow) with gradients averaged at each optimizer step
+    (of the wrappers its ``grad_sync_groups`` names, default all), then
+    broadcasts rank 0's buffers. ``'ddp'`` mode is MMEngine's DDP step.
+    ``'auto'`` picks ``'algorithm'`` for a module that overrides
+    ``train_step`` or holds one-shot choice points.
 
     Args:
         module (BaseModel): The model.
@@ -72,16 +71,11 @@ class AlgorithmDistributedDataParallel(MMDistributedDataParallel):
                    optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
                    ) -> Dict[str, torch.Tensor]:
         """One data-parallel train step (see the class docstring)."""
-        if self.mode == 'algorithm':
-            with data_parallel(), averaged_optimizer_steps(
-                    self._synced_wrappers(optim_wrapper)):
-                log_vars = self.module.train_step(data, optim_wrapper)
-            broadcast_buffers_(list(self.module.buffers()))
-            return log_vars
-        with data_parallel():
-            with optim_wrapper.optim_context(self):
-                data = self.module.data_preprocessor(data, training=True)
-                losses = self._run_forward(data, mode='loss')
-            parsed_loss, log_vars = self.module.parse_losses(losses)
-        optim_wrapper.update_params(parsed_loss)
+        if self.mode == 'ddp':
+            with data_parallel():
+                return super().train_step(data, optim_wrapper)
+        with data_parallel(), averaged_optimizer_steps(
+                self._synced_wrappers(optim_wrapper)):
+            log_vars = self.module.train_step(data, optim_wrapper)
+        broadcast_buffers_(list(self.module.buffers()))
         return log_vars

@@ -14,11 +14,11 @@ LEVELS = ('weights', 'arch')
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class BilevelOptimWrapperConstructor:
-    """An ``OptimWrapperDict`` with one optimizer-wrapper config per level
-    (``type`` defaults to ``'OptimWrapper'``; no AMP): ``weights`` over
-    ``model.weight_parameters()``, ``arch`` over ``model.arch_parameters()``
-    (only stepped and zeroed: its ``clip_grad`` and ``accumulative_counts``
-    have no effect). Config::
+    """An ``OptimWrapperDict`` of ``weights`` (over
+    ``model.weight_parameters()``) and ``arch`` (``model.arch_parameters()``,
+    only stepped and zeroed), one optim wrapper config each (no AMP).
+
+    Example::
 
         optim_wrapper = dict(
             constructor='BilevelOptimWrapperConstructor',
@@ -29,7 +29,7 @@ class BilevelOptimWrapperConstructor:
 
     Args:
         optim_wrapper_cfg (dict): ``weights`` and ``arch`` configs only.
-        paramwise_cfg (dict, optional): not supported; must be None.
+        paramwise_cfg (dict, optional): Must be None.
     """
 
     def __init__(self, optim_wrapper_cfg: dict,

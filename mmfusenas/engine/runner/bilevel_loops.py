@@ -39,17 +39,16 @@ def _check_model(loop, model) -> None:
             f'{type(loop).__name__}: MMDistributedDataParallel does not '
             "call the search algorithm's train_step; set "
             "model_wrapper_cfg=dict(type='mmfusenas."
-            "AlgorithmDistributedDataParallel') (the default of "
-            'configs/_base_/default_runtime.py and tools/train.py); see '
-            'docs/user_guides/distributed.md')
+            "AlgorithmDistributedDataParallel') (docs/user_guides/"
+            'distributed.md)')
 
 
 class _BilevelLoopMixin:
     """The reseeded draw and the step both bilevel loops share."""
 
     def _reseed(self) -> None:
-        """Seed the global generators with ``rank_seed(seed, iter)``, so a
-        resumed search draws what an uninterrupted one does."""
+        """Seed the global generators with ``rank_seed(seed, iter)`` (a
+        resumed search draws what an uninterrupted one does)."""
         set_random_seed(rank_seed(self.runner.seed, self._iter))
 
     def _bilevel_iter(self, batch_idx: int, train_batch,
@@ -82,12 +81,10 @@ class _BilevelLoopMixin:
 class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
     """Epoch-based bilevel search loop, optionally alternating tasks.
 
-    The architecture loader restarts each epoch and cycles; α batches are
-    drawn only when the model's ``arch_step_due`` (default True) says so.
-    ``dataloader`` (the runner's ``train_dataloader``) and
+    α batches cycle the architecture loader and are drawn only when the
+    model's ``arch_step_due`` (default True) says so. ``dataloader`` and
     ``arch_dataloader`` may be lists of K loaders: epoch e uses pair
-    ``e % K`` (TIM alternates tasks per epoch). Other arguments are
-    :class:`~mmengine.runner.EpochBasedTrainLoop`'s.
+    ``e % K`` (TIM alternates tasks per epoch).
     """
 
     def __init__(self,
@@ -143,9 +140,7 @@ class BilevelEpochBasedTrainLoop(_BilevelLoopMixin, EpochBasedTrainLoop):
 @LOOPS.register_module()
 class BilevelIterBasedTrainLoop(_BilevelLoopMixin, IterBasedTrainLoop):
     """Iteration-based bilevel search loop over one weight / arch loader
-    pair; a resumed run skips the weight and α batches already used (their
-    count is kept in the message hub). Other arguments are
-    :class:`~mmengine.runner.IterBasedTrainLoop`'s."""
+    pair; a resumed run skips the weight and α batches already used."""
 
     def __init__(self,
                  runner,

@@ -46,12 +46,9 @@ def with_cached_text(cfg: Union[Config, dict, None]):
 
 
 def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
-    """``Runner.from_cfg`` (or ``cfg.runner_type``'s) of ``cfg``; a default
-    hook set to None is dropped (e.g. ``default_hooks.finite_guard=None``;
-    MMEngine drops only its own). The second and later runners of one
-    config in a process get their own ``experiment_name`` (``<config>_2``,
-    ...): MMEngine names the logger and the visualizer after it and the
-    second, so two runs started within one second would share them."""
+    """``Runner.from_cfg`` (or ``cfg.runner_type``'s) of ``cfg``, dropping
+    every default hook set to None; later runners of one config in a
+    process get their own ``experiment_name`` (``<config>_2``, ...)."""
     cfg = with_cached_text(cfg)
     if not cfg.get('experiment_name'):
         name = osp.splitext(osp.basename(cfg.filename or 'run'))[0]
@@ -69,11 +66,9 @@ def build_runner(cfg: Union[Config, ConfigDict, dict]) -> Runner:
 
 def remove_failed_start(work_dir: str, before: Optional[Set[str]],
                         runner: Optional[Runner] = None) -> List[str]:
-    """Remove what a run that failed before its first iteration (no
-    ``train/`` scalar logged) wrote into ``work_dir``: the entries not in
-    ``before`` (the work dir's listing before the run; the lock file
-    stays), or the whole work dir when it made it (``before`` is None).
-    Rank 0 only; returns the removed paths."""
+    """On rank 0, remove what a run that logged no ``train/`` scalar wrote
+    into ``work_dir``: the entries not in ``before`` (but the lock file),
+    or the whole work dir if ``before`` is None; returns the paths."""
     scalars = runner.message_hub.log_scalars if runner is not None else {}
     if any(key.startswith('train/') for key in scalars) or \
             get_rank() != 0 or not osp.isdir(work_dir):

@@ -1,7 +1,5 @@
-"""The DCNAS constrained evolution as a train loop: scores a path by the
-supernet's validation metric and writes the best genotypes (the search
-itself: :mod:`mmfusenas.search.strategies.evolution`).
-"""
+"""The DCNAS constrained evolution as a train loop: scores paths of a
+trained supernet and writes the best genotypes."""
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -73,7 +71,7 @@ class EvolutionSearchLoop(BaseLoop):
 
     def score(self, path: Path) -> float:
         """The metric of ``path`` on the whole validation set, on this rank
-        alone (no collective inside)."""
+        alone."""
         model = unwrap(self.runner.model)
         apply_choices(model, path)
         model.eval()
@@ -125,11 +123,9 @@ class EvolutionSearchLoop(BaseLoop):
         return [pool[i] for i in order[:n]]
 
     def made_by(self) -> dict:
-        """What makes the scores, costs (and generation 0): the loaded
-        weights, the model and val data configs, the metric, the cost
-        table's context (its cost model, and the device when it measures
-        latency) and the predictor; the searcher adds its options (resume
-        only when all are unchanged)."""
+        """Hashes of what makes the scores, costs and generation 0 (weights,
+        configs, metric, cost table, predictor): a resume needs them
+        unchanged."""
         runner = self.runner
         cfg, work_dir = getattr(runner, 'cfg', None) or {}, runner.work_dir
         return dict(

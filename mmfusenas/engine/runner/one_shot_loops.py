@@ -17,9 +17,8 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
     """:class:`~mmengine.runner.IterBasedTrainLoop` that sets a path drawn
     by ``sampler`` (a ``TASK_UTILS`` config, e.g. ``UniformPathSampler``)
     before every training iteration; rank 0's path in a distributed run.
-    Validation uses the last path unless ``val_choices`` is given. A
-    sampler with ``state_dict`` / ``load_state_dict`` (the built-in ones)
-    is resumed with the checkpoint.
+    Validation uses the last path. A sampler with ``state_dict`` /
+    ``load_state_dict`` (the built-in ones) is resumed with the checkpoint.
     """
 
     def __init__(self,
@@ -28,12 +27,10 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
                  max_iters: int,
                  sampler: Union[dict, object] = dict(
                      type='UniformPathSampler'),
-                 val_choices: Union[dict, None] = None,
                  **kwargs) -> None:
         super().__init__(runner, dataloader, max_iters, **kwargs)
         self.sampler = TASK_UTILS.build(sampler) if isinstance(
             sampler, dict) else sampler
-        self.val_choices = val_choices
         self._ready = False
 
     def _setup(self) -> None:
@@ -42,8 +39,7 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
             self._ready = True
 
     def run(self):
-        """MMEngine's loop; a resumed run resumes the sampler first (before
-        the loop draws its first batch)."""
+        """MMEngine's loop; a resumed run resumes the sampler first."""
         state = self.runner.message_hub.get_info(SAMPLER_STATE_KEY)
         if self._iter and state is not None:
             self._setup()
@@ -62,5 +58,3 @@ class OneShotIterBasedTrainLoop(IterBasedTrainLoop):
             choices = broadcast_object(choices)
         apply_choices(unwrap(self.runner.model), choices)
         super().run_iter(data_batch)
-        if self.val_choices is not None:
-            apply_choices(unwrap(self.runner.model), self.val_choices)

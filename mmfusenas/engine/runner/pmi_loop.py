@@ -1,7 +1,6 @@
 """Pretext meta-initialisation (PMI) of a fusion network, TIM Alg. 1 l. 6-13:
 per outer iteration and task, K differentiable inner steps adapt ω, and the
 outer step descends ∇_ω Σ_i f(θ_i(ω)) (``docs/methods/pmi.md``)."""
-import io
 import logging
 import os.path as osp
 from typing import Dict, Iterator, Sequence, Tuple, Union
@@ -13,7 +12,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import IterBasedTrainLoop
-from mmengine.runner.checkpoint import weights_to_cpu
+from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
@@ -25,7 +24,6 @@ from mmfusenas.search.strategies.meta_learning import (INNER_OPTIMIZERS,
 from mmfusenas.utils.distributed import (broadcast_buffers_, data_parallel,
                                          raise_on_any_rank, unshard_sampler_,
                                          unwrap)
-from mmfusenas.utils.fileio import atomic_write
 from .bilevel_loops import build_loader
 
 PMI_PARALLEL = ('episodes', 'tasks')
@@ -56,8 +54,8 @@ def _check_tasks(tasks: Sequence[dict]) -> Tuple[str, ...]:
 
 
 def infinite_batches(loader) -> Iterator:
-    """The batches of ``loader`` epoch after epoch (the sampler's epoch
-    set before each), as MMEngine's iteration-based loop draws them."""
+    """The batches of ``loader`` epoch after epoch, setting the sampler's
+    epoch as MMEngine's iteration-based loop does."""
     epoch = 0
     while True:
         if hasattr(loader.sampler, 'set_epoch'):
@@ -132,8 +130,7 @@ class PMILoop(IterBasedTrainLoop):
 
     def _check_runner(self) -> Tuple[BaseModel, OptimWrapper]:
         model, optim_wrapper = self.runner.model, self.runner.optim_wrapper
-        # the loop drives the module itself (functional calls); the wrapper
-        # only synchronised the initial state
+        # the loop drives the module itself; the wrapper synchronised it
         self.distributed = is_model_wrapper(model)
         if self.distributed and not isinstance(model,
                                                DistributedDataParallel):
@@ -233,10 +230,8 @@ class PMILoop(IterBasedTrainLoop):
             for k in ('inner_steps', 'inner_lr', 'inner_optimizer', 'order')})
         meta = dict(pmi=pmi, iter=self._iter, seed=self.runner.seed,
                     experiment_name=self.runner.experiment_name)
-        buffer = io.BytesIO()
-        torch.save(
+        save_checkpoint(
             dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())),
-            buffer)
-        atomic_write(buffer.getvalue(), path)
+            path, backend_args=dict(backend='atomic_local'))
         print_log(f'PMILoop: wrote the meta-initialisation to {path}',
                   logger='current')

@@ -51,7 +51,7 @@ def _load_official(src: str, trust: bool) -> 'OrderedDict[str, torch.Tensor]':
     # missing, empty, truncated or not a torch file: a clear error naming
     # the file (without trust, a legacy pickle is refused naming --trust)
     what = 'official weight file'
-    obj = load_legacy_checkpoint(src, True, 'cpu', what) if trust else \
+    obj = load_legacy_checkpoint(src, True, what) if trust else \
         read_checkpoint(src, what)
     if isinstance(obj, Mapping) and 'state_dict' in obj and isinstance(
             obj['state_dict'], Mapping):
