@@ -618,38 +618,9 @@ def test_constant_ops_are_retrained_and_ranked_like_a_strategy(
         'tim_neck/retrain_random_0_0', 'tim_neck/retrain_random_0_1']
 
 
-def test_a_finished_retraining_is_kept_on_restart_only_for_its_key(
-        bench, tmp_path, monkeypatch):
-    calls = []
-
-    def fake_retrain(spec, genotype, seed, work, quick, extra=None):
-        calls.append((genotype, seed, extra))
-        return dict(score=0.5 + len(calls), params=7, mflops=1.0)
-
-    monkeypatch.setattr(bench, 'retrain', fake_retrain)
-    genotype = tmp_path / 'g.yaml'
-    genotype.write_text('choices:\n  cell0: ms\n')
-    work = tmp_path / 'work'
-    work.mkdir()
-    unit = dict(space='tim_fusion', kind='retrain', genotype=str(genotype),
-                seed=0, work=str(work), quick=True, extra={})
-    first = bench.run_unit(unit)
-    assert first == dict(score=1.5, params=7, mflops=1.0) and len(calls) == 1
-    # started again: the stored result, no second retraining
-    assert bench.run_unit(dict(unit)) == first and len(calls) == 1
-    # another seed, other options or another genotype: trained again
-    assert bench.run_unit(dict(unit, seed=1))['score'] == 2.5
-    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 3.5
-    genotype.write_text('choices:\n  cell0: dc\n')
-    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 4.5
-    assert len(calls) == 4
-
-
-def test_retrain_key_holds_the_retrain_config_and_the_toy_num(
-        bench, tmp_path, monkeypatch):
-    """A finished retraining is kept only when the retrain config's content
-    (here: the space's retrain options) and ``--toy-num`` are unchanged;
-    the key holds no path of the checkout or of the work folder."""
+def _fake_retraining(bench, tmp_path, monkeypatch, **options):
+    """A genotype file, a retrain unit of it (``options`` added) and the
+    seeds the faked retrainings ran with (each scores their count)."""
     calls = []
 
     def fake_retrain(spec, genotype, seed, work, quick, extra=None):
@@ -661,8 +632,34 @@ def test_retrain_key_holds_the_retrain_config_and_the_toy_num(
     genotype.write_text('choices:\n  cell0: ms\n')
     work = tmp_path / 'work'
     work.mkdir()
-    unit = dict(space='tim_fusion', kind='retrain', genotype=str(genotype),
-                seed=0, work=str(work), quick=True, extra={}, toy_num=8)
+    return calls, genotype, dict(space='tim_fusion', kind='retrain',
+                                 genotype=str(genotype), seed=0,
+                                 work=str(work), quick=True, extra={},
+                                 **options)
+
+
+def test_a_finished_retraining_is_kept_on_restart_only_for_its_key(
+        bench, tmp_path, monkeypatch):
+    calls, genotype, unit = _fake_retraining(bench, tmp_path, monkeypatch)
+    first = bench.run_unit(unit)
+    assert first == dict(score=1.0, params=7, mflops=1.0) and calls == [0]
+    # started again: the stored result, no second retraining
+    assert bench.run_unit(dict(unit)) == first and calls == [0]
+    # another seed, other options or another genotype: trained again
+    assert bench.run_unit(dict(unit, seed=1))['score'] == 2.0
+    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 3.0
+    genotype.write_text('choices:\n  cell0: dc\n')
+    assert bench.run_unit(dict(unit, extra={'a': 1}))['score'] == 4.0
+    assert calls == [0, 1, 0, 0]
+
+
+def test_retrain_key_holds_the_retrain_config_and_the_toy_num(
+        bench, tmp_path, monkeypatch):
+    """A finished retraining is kept only when the retrain config's content
+    (here: the space's retrain options) and ``--toy-num`` are unchanged;
+    the key holds no path of the checkout or of the work folder."""
+    calls, _, unit = _fake_retraining(bench, tmp_path, monkeypatch,
+                                      toy_num=8)
     key = bench.retrain_key(unit)
     assert key['toy_num'] == 8 and len(key['config_sha256']) == 64
     assert str(tmp_path) not in json.dumps(key)
