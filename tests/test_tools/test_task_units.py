@@ -93,6 +93,18 @@ def test_units_run_side_by_side_and_recorded_ones_are_skipped(units,
                        '--work-root', str(tmp_path / 'work')]) == 1
 
 
+def test_recheck_runs_recorded_units_through_the_protocol(units, tmp_path):
+    """With ``--recheck`` a recorded unit is started like the others (the
+    protocol decides whether its record still holds); without, skipped."""
+    _valid(tmp_path / 'records' / 'ir' / 'seed_0.json', 'ir', 0)
+    results, out = _run(units, tmp_path, 'ir 0 --row ir\n', '--recheck')
+    assert [r['status'] for r in results] == ['recorded']
+    assert _record(out, 'ir', 0)['work_dir'] == str(tmp_path / 'work' /
+                                                    'ir_0')
+    results, _ = _run(units, tmp_path, 'ir 0 --row ir\n')
+    assert [r['status'] for r in results] == ['recorded earlier']
+
+
 def test_units_training_one_row_and_seed_run_one_after_the_other(units,
                                                                  tmp_path):
     """``tim 0`` trains its input ``ir`` seed 0 too, so it waits for the

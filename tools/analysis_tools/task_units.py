@@ -8,7 +8,11 @@ own protocol options; ``#`` starts a comment)::
     max 1 --methods max
 
 A unit whose record ``RECORDS/ROW/seed_SEED.json`` reads (the checks of
-``task_report.py``) is skipped; one that does not is failed, named. The
+``task_report.py``) is skipped without asking whether its inputs changed
+(``--recheck`` runs it: the protocol then takes the record when it was made
+with the current config, data, labels and weights, and trains the unit
+again, naming what changed, when not); one that does not read is failed,
+named. The
 others start in queue order, ``--jobs`` at a time (a unit that would train
 a row and seed a running unit trains waits for it), each in its own work dir
 with its own log (``WORK_ROOT/ROW_SEED``), while at least ``--unit-seconds``
@@ -110,6 +114,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--unit-seconds', type=float, default=0.0,
                         help='start a unit only while this many seconds are '
                         'left before the deadline (default 0)')
+    parser.add_argument('--recheck', action='store_true',
+                        help='run recorded units too: the protocol keeps '
+                        'a record made with the current inputs and trains '
+                        'again where they changed')
     parser.add_argument('--work-root', default=osp.join('work_dirs',
                                                         'task_units'),
                         help='work dirs and logs (default work_dirs/'
@@ -173,7 +181,7 @@ def run(args: argparse.Namespace) -> List[dict]:
             out.append(dict(unit=unit.name, status=f'failed ({damaged})',
                             seconds=0.0))
             print(f'{unit.name}: {out[-1]["status"]}', flush=True)
-        elif done:
+        elif done and not args.recheck:
             out.append(dict(unit=unit.name, status='recorded earlier',
                             seconds=0.0))
         else:
