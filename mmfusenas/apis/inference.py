@@ -91,7 +91,8 @@ def test_pipeline_cfg(cfg: Config) -> List[dict]:
             ('LoadPairedAnnotations', 'LoadAnnotations')]
 
 
-def _loader_kind(pipeline: Sequence[dict]) -> str:
+def loader_kind(pipeline: Sequence[dict]) -> str:
+    """The input kind (``LOADER_KINDS``) of a test pipeline's loader."""
     kind = LOADER_KINDS.get(type_name(pipeline[0]))
     if kind is None:
         raise ValueError(f'cannot run inference with a pipeline starting with '
@@ -142,7 +143,7 @@ def make_data_info(cfg: Config, inputs: Any, index: int = 0) -> dict:
     get the stem ``f'{index:08d}'``; a dict with ``img_path`` is copied)."""
     if isinstance(inputs, dict) and 'img_path' in inputs:
         return copy.deepcopy(inputs)
-    kind = _loader_kind(test_pipeline_cfg(cfg))
+    kind = loader_kind(test_pipeline_cfg(cfg))
     if kind != 'paired':
         path = os.fspath(inputs)
         stem = osp.splitext(osp.basename(path))[0]

@@ -31,14 +31,13 @@ import torch.nn as nn
 from mmengine.config import DictAction
 from terminaltables import AsciiTable
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmfusenas.apis import (add_optimize_argument, build_batch,
+                            config_modalities, init_model, model_family,
+                            test_pipeline_cfg)
+from mmfusenas.apis.inference import loader_kind
+from mmfusenas.search.estimators import device_name, measure_latency
 
-from mmfusenas.apis import (add_optimize_argument,  # noqa: E402
-                            build_batch, config_modalities,
-                            init_model, model_family, test_pipeline_cfg)
-from mmfusenas.apis.inference import _loader_kind  # noqa: E402
-from mmfusenas.search.estimators import (device_name,  # noqa: E402
-                                         measure_latency)
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class TestStep(nn.Module):
@@ -95,11 +94,12 @@ def synthetic_inputs(model: nn.Module, shape, folder: str, seed: int = 0):
     if family == 'restoration':  # a blurred image and a 15 x 15 kernel
         kernel = rng.random((15, 15))
         return image('img'), dict(kernel=kernel / kernel.sum())
-    kind = _loader_kind(test_pipeline_cfg(model.cfg))
+    kind = loader_kind(test_pipeline_cfg(model.cfg))
     if kind == 'paired':
         names = config_modalities(model.cfg) or ['ir', 'vi']
         return {name: image(name) for name in names}, {}
     return image('img'), {}
+
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     """Benchmark; returns ``dict(fps=, median_ms=, min_ms=, max_ms=)``."""
