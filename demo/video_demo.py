@@ -325,8 +325,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--left', choices=('ir', 'vi'), default='ir',
                         help='modality of the left half of --side-by-side')
     parser.add_argument('--live', action='store_true',
-                        help='--ir / --vi are live cameras (no frame-rate '
-                        'or length checks)')
+                        help='--ir / --vi are live cameras (default 0 and '
+                        '1; no frame-rate or length checks)')
     parser.add_argument('--out', help='output MP4 (mp4v)')
     parser.add_argument('--batch-size', type=int,
                         help='frame pairs per forward (default 4, live 1)')
@@ -344,7 +344,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='show the frames (q stops)')
     parser.add_argument('--results-json', metavar='FILE',
                         help='also write the measurement as a results record')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.live and args.side_by_side is None:
+        args.ir = '0' if args.ir is None else args.ir
+        args.vi = '1' if args.vi is None else args.vi
+    return args
 
 
 def results_row(result: dict) -> dict:
@@ -369,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             fps_tolerance=args.fps_tolerance,
             stop_at_shortest=args.stop_at_shortest, live=args.live)
     except OSError as err:
-        if not args.live:
+        if not args.live or isinstance(err, FileNotFoundError):
             raise
         print(f'video_demo: {err}; two capture devices are needed (ids '
               '--ir / --vi)', file=sys.stderr)

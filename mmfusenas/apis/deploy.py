@@ -236,7 +236,11 @@ def export_network(net: nn.Module,
 def ort_session(onnx: Union[str, bytes], threads: Optional[int] = None):
     """An ONNX Runtime CPU session of a ``.onnx`` file or its bytes
     (``threads`` intra-op threads; None: ONNX Runtime's default)."""
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError as err:  # pragma: no cover - optional dependency
+        raise ImportError('ONNX Runtime is needed (pip install '
+                          'onnxruntime onnxscript)') from err
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1

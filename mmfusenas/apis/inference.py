@@ -131,7 +131,7 @@ def build_pipeline(cfg: Config) -> Compose:
 
 
 def _check_file(path: Any, what: str) -> str:
-    # for the loaders that turn a missing file into a ValueError
+    # names the input (depth, guide, image) a bare loader error would not
     path = os.fspath(path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} not found: {path}')
@@ -193,7 +193,10 @@ def _gisr_info(inputs: Any, gt: Optional[str]) -> dict:
     if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
         raise TypeError('guided SR inputs must be a (depth, rgb) pair of '
                         f'paths, got {type(inputs).__name__}')
-    depth, rgb = os.fspath(inputs[0]), _check_file(inputs[1], 'RGB guide')
+    depth = _check_file(inputs[0], 'depth map')
+    rgb = _check_file(inputs[1], 'RGB guide')
+    if gt is not None:
+        _check_file(gt, 'ground-truth depth')
     d_shape, r_shape = read_depth(depth).shape, read_rgb(rgb).shape[:2]
     sid = sample_id(osp.splitext(osp.basename(rgb))[0], RGB_TAGS)
     if d_shape == r_shape:  # HR depth: the pipeline degrades it
@@ -233,7 +236,10 @@ def build_batch(model: nn.Module, inputs: Any, batch: bool = False,
         data = []
         for img, k in zip(items, kernels):
             if isinstance(img, (list, tuple)):
-                img, k = img  # an (image, kernel) pair
+                if len(img) != 2:
+                    raise ValueError('restoration inputs are an image path '
+                                     f'or an (image, kernel) pair, got {img}')
+                img, k = img
             img = _check_file(img, 'image')
             data.append(restoration_sample(img, k, None, color, noise_sigma,
                                            pad))

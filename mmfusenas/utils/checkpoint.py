@@ -106,6 +106,8 @@ def read_checkpoint(path: str,
     truncated, foreign or CRC-failing file, a folder or a bad symlink, and
     pickled objects (naming the converters); errors name ``what``."""
     path = str(path)
+    if not path:
+        raise FileNotFoundError(f'{what}: no file given (empty path)')
     try:
         os.stat(path)
     except OSError as err:

@@ -141,8 +141,12 @@ def test_gisr_api_real_lr_depth(gisr_setup, shared_data):
     assert with_gt['gt_depth'].shape == (384, 512)
     with pytest.raises(ValueError, match='larger than its RGB guide'):
         inference_model(model, (gt, lr))
-    with pytest.raises(FileNotFoundError, match=r"'nope\.png'"):
+    with pytest.raises(FileNotFoundError,
+                       match=r'^depth map not found: nope\.png$'):
         inference_model(model, ('nope.png', rgb))
+    with pytest.raises(FileNotFoundError,
+                       match=r'^ground-truth depth not found: nope\.png$'):
+        inference_model(model, (lr, rgb), gt='nope.png')
 
 
 @pytest.fixture(scope='module')
@@ -202,6 +206,8 @@ def test_restorer_api_equals_deblur_tool(levin, tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='kernel file nope.npy does not exist'):
         inference_model(model, img, kernel='nope.npy')
+    with pytest.raises(ValueError, match=r'or an \(image, kernel\) pair'):
+        inference_model(model, (img, kernel, kernel))
 
 
 def test_restorer_api_runs_hbl_enhancers(shared_data, tmp_path):

@@ -214,6 +214,11 @@ def test_live_demo_without_cameras_exits_cleanly(video_demo, capsys):
     err = capsys.readouterr().err
     assert "cannot open the ir capture device 97" in err
     assert 'two capture devices are needed' in err
+    # cameras 0 and 1 by default; a missing video file is no camera error
+    args = video_demo.parse_args([FUSION_CFG, '--live'])
+    assert (args.ir, args.vi) == ('0', '1')
+    with pytest.raises(FileNotFoundError, match='ir video not found: a.mp4'):
+        video_demo.main([FUSION_CFG, '--ir', 'a.mp4', '--vi', '1', '--live'])
 
 
 def test_image_demo_on_folders(clips, tmp_path, capsys):

@@ -16,7 +16,7 @@ from mmfusenas.utils.checkpoint import (OFFICIAL_WEIGHT_FILES,
                                         _history_buffer_getattr,
                                         identify_official_weights,
                                         load_legacy_checkpoint,
-                                        load_model_weights)
+                                        load_model_weights, read_checkpoint)
 
 
 def mmengine_like_checkpoint():
@@ -174,6 +174,12 @@ def test_checked_loader_names_the_file_and_loads_nothing(tmp_path, case):
         load_model_weights(net, path)
     for key, value in net.state_dict().items():
         assert torch.equal(value, before[key])
+
+
+def test_an_empty_path_is_named_as_such():
+    with pytest.raises(FileNotFoundError,
+                       match=r'^checkpoint: no file given \(empty path\)$'):
+        read_checkpoint('')
 
 
 def test_checked_loader_summarises_a_mismatch_and_allows_non_strict(
