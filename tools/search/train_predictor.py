@@ -39,29 +39,27 @@ import random
 import time
 from typing import List, Optional
 
+import numpy as np
+import torch
+from mmengine.dist import get_dist_info
+from mmengine.runner import Runner
 
-import numpy as np  # noqa: E402
-from mmengine.dist import get_dist_info  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmfusenas.engine.runner import with_cached_text  # noqa: E402
-from mmfusenas.models.mutables import (encode_choices,  # noqa: E402
-                                       one_shot_space, random_choices)
-from mmfusenas.search.predictors import (BGRUPredictor,  # noqa: E402
-                                         kendall_tau, predict_scores,
-                                         save_predictor, spearman_rho,
-                                         train_predictor)
-from mmfusenas.search.strategies.evolution import \
-    loader_sha256  # noqa: E402
-from mmfusenas.search.strategies.path_samplers import path_loss  # noqa
-from mmfusenas.utils.cache_keys import portable_sha256  # noqa: E402
-from mmfusenas.utils.config import (add_runner_args,  # noqa: E402
-                                    load_runner_config, setup_distributed)
-from mmfusenas.utils.distributed import (parallel_map,  # noqa: E402
-                                         unshard_sampler_, unwrap)
-from mmfusenas.utils.fileio import atomic_write  # noqa: E402
-from mmfusenas.utils.progress import track  # noqa: E402
-from mmfusenas.utils.state_dict_conversion import file_sha256  # noqa: E402
+from mmfusenas.engine.runner import with_cached_text
+from mmfusenas.models.mutables import (encode_choices, one_shot_space,
+                                       random_choices)
+from mmfusenas.search.predictors import (BGRUPredictor, kendall_tau,
+                                         predict_scores, save_predictor,
+                                         spearman_rho, train_predictor)
+from mmfusenas.search.strategies.evolution import loader_sha256
+from mmfusenas.search.strategies.path_samplers import path_loss
+from mmfusenas.utils.cache_keys import portable_sha256
+from mmfusenas.utils.config import (add_runner_args, load_runner_config,
+                                    setup_distributed)
+from mmfusenas.utils.distributed import (parallel_map, unshard_sampler_,
+                                         unwrap)
+from mmfusenas.utils.fileio import atomic_write
+from mmfusenas.utils.progress import track
+from mmfusenas.utils.state_dict_conversion import file_sha256
 
 DEFAULTS = dict(num_paths=1024, batches=201, loss='ranknet', epochs=100,
                 batch_size=16, lr=1e-3, val_fraction=0.2, seed=42,
@@ -173,6 +171,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     val_idx, train_idx = order[:n_val], order[n_val:]
     codes = np.array([[int(c) for c in k.split(',')] for k in keys])
     labels = np.array([scored[k]['loss'] for k in keys])
+    torch.manual_seed(opts['seed'])  # the predictor's initial weights
     pred = BGRUPredictor(space)
     history = train_predictor(pred, codes[train_idx], labels[train_idx],
                               opts['loss'], opts['epochs'],
