@@ -160,8 +160,10 @@ def averaged_optimizer_steps(optim_wrappers: Sequence[Any]) -> Iterator[None]:
                 return _original(*args, **kwargs)
 
             step.averages_grads = True
-            stack.callback(*(setattr, ow, 'step', vars(ow)['step'])
-                           if 'step' in vars(ow) else (delattr, ow, 'step'))
+            if 'step' in vars(ow):  # an own step: put it back
+                stack.callback(setattr, ow, 'step', ow.step)
+            else:  # the class's method: drop the instance attribute
+                stack.callback(delattr, ow, 'step')
             ow.step = step
         yield
 
