@@ -210,7 +210,7 @@ def compound_step(model, optim, data):
     inputs, samples = data['inputs'], data['data_samples']
     tm.lap('preprocess')
     out = model.run_pre(inputs)
-    picture = model.task_inputs(out, samples)
+    picture = model.task_inputs(out)
     pre = model.weighted_losses(out)
     pre_loss = _loss_sum(model, pre) if pre else None
     tm.lap('fusion fwd')
@@ -236,7 +236,10 @@ def task_step(model, task, optim, data):
     with torch.no_grad():
         data = model.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
-        picture = model.task_inputs(inputs[:, 1:2], samples)
+        images = model.split_sources(inputs)
+        # the VIS luminance with its chroma: the VIS image
+        images['fused'] = images['sources'][:, 1:2]
+        picture = model.task_inputs(dict(images=images))
     tm = Timer()
     loss = _loss_sum(task, task.loss(picture, samples))
     tm.lap('task fwd')
@@ -355,10 +358,11 @@ def run_config(path, args, data_root):
     model.eval()
     with torch.no_grad():
         fused = model.run_pre(data['inputs'])
-        picture = model.task_inputs(fused, data['data_samples'])
+        picture = model.task_inputs(fused)
     macs = dict(
-        fusion=count_flops_of_call(model.fusion_net, (data['inputs'], ),
-                                   {}).macs / 1e9,
+        fusion=count_flops_of_call(
+            model.fusion_net, (fused['stages']['fusion']['inputs'], ),
+            {}).macs / 1e9,
         task=count_flops_of_call(model.task_model, (picture, ),
                                  dict(mode='tensor')).macs / 1e9)
     model.train()

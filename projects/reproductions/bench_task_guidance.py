@@ -46,6 +46,7 @@ import argparse
 import contextlib
 import copy
 import io
+import functools
 import json
 import logging
 import os.path as osp
@@ -255,19 +256,19 @@ def optimizer_step(model: nn.Module, opt, sched,
 
 
 def make_samples(data: dict, idx: List[int], flip: List[bool], res: int,
-                 with_gt: bool = True):
-    """Batch ``(N, 2, H, W)`` and DetDataSamples (chroma attached)."""
+                 with_gt: bool = True, chroma: bool = True):
+    """Batch ``(N, 2, H, W)`` (+ the VIS chroma, ``(N, 4, H, W)``, with
+    ``chroma``: a ``fused_color='rgb'`` model's) and DetDataSamples."""
     both, boxes = flipped_batch(
         torch.cat([data['sources'], data['chroma']], 1), data['boxes'], idx,
         flip, res)
-    x, chroma = both[:, :2].contiguous(), both[:, 2:]
+    x = both[:, :2].contiguous()
     samples = []
     for j, i in enumerate(idx):
         s = det_sample(data, i, res, boxes[j], with_gt)
-        s.chroma = chroma[j]
         s.sources = x[j]
         samples.append(s)
-    return x, samples
+    return (both if chroma else x), samples
 
 
 def build_model(variant: str, args) -> nn.Module:
@@ -347,12 +348,14 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         pct_start=0.1)
     g = torch.Generator().manual_seed(seed)
     n = train['sources'].shape[0]
+    # the IR baseline is grey: no chroma in its batch
+    make = functools.partial(make_samples, chroma=variant != 'ir')
     model.train()
     t0 = time.perf_counter()
     for _ in range(args.iters):
         idx = torch.randint(0, n, (args.batch, ), generator=g).tolist()
         flip = (torch.rand(args.batch, generator=g) < 0.5).tolist()
-        x, samples = make_samples(train, idx, flip, args.res)
+        x, samples = make(train, idx, flip, args.res)
         loss, _ = model.parse_losses(model.loss(x, samples))
         optimizer_step(model, opt, sched, loss)
     train_s = time.perf_counter() - t0
@@ -364,7 +367,7 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         if variant in ('direct', 'guided'):
             metric.process(None, [p.to_dict() for p in preds])
 
-    dets = predict_val(model, val, make_samples, val['sources'].shape[0],
+    dets = predict_val(model, val, make, val['sources'].shape[0],
                        args.res, fused)
     fusion = {}
     if metric.results:

@@ -328,19 +328,19 @@ def test_apply_phase_sets_exactly_the_keys_it_is_given():
 
 
 def test_a_chain_without_stages_routes_a_source_to_the_task_model():
+    # mean 0, std 255: the task input is the picture in [0, 1]
+    unit = dict(mean=(0., 0., 0.), std=(255., 255., 255.))
     model = MODELS.build(dict(
         type='ChainDetector', stages=[], task_input='vi',
-        detector=retinanet()))
+        detector=retinanet(), **unit))
     data = model.data_preprocessor(raw_batch(n=1), False)
     run = model.run_pre(data['inputs'])
-    torch.testing.assert_close(model._task_image(run, data['data_samples']),
-                               data['inputs'][:, 1:])
+    torch.testing.assert_close(model.task_inputs(run), data['inputs'][:, 1:])
     gray = MODELS.build(dict(
         type='ChainDetector', stages=[], task_input='ir',
-        detector=retinanet()))
-    image = gray._task_image(run, data['data_samples'])
-    torch.testing.assert_close(image, data['inputs'][:, :1].expand(-1, 3, -1,
-                                                                   -1))
+        detector=retinanet(), **unit))
+    torch.testing.assert_close(gray.task_inputs(run),
+                               data['inputs'][:, :1].expand(-1, 3, -1, -1))
 
 
 class NormedWeighted(nn.Module):

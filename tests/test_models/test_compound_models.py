@@ -227,13 +227,38 @@ def test_rgb_task_input_of_the_vis_luminance_is_the_vis_image():
         std=(1., 1., 1.), fusion_losses=())
     batch = det_batch(sizes=((SIZE, SIZE), (48, 40)))
     data = model.data_preprocessor(batch, False)
-    fused = model.run_pre(data['inputs'])['images']['fused']
-    x = model.task_inputs(fused, data['data_samples'])
+    x = model.task_inputs(model.run_pre(data['inputs']))
     assert x.shape == (2, 3, SIZE, SIZE)  # padded to 32
     vi = batch['inputs']['vi']
     torch.testing.assert_close(x[0], vi[0].float(), atol=1e-3, rtol=0)
     torch.testing.assert_close(
         x[1, :, :48, :40], vi[1].float(), atol=1e-3, rtol=0)
+
+
+def test_fused_colour_is_the_unclamped_luminance_with_the_batch_chroma():
+    """TIM's fused colour: BT.601 inverse of the unclamped luminance with
+    the batch's (Cb, Cr), clamped after: Y = 1.1, Cr = 0.2 gives
+    R = 1.1 - 2 (1 - 0.299) 0.3 = 0.6794 (0.5794 from a clamped Y)."""
+    model = fusion_detector(retinanet(), mean=(0., 0., 0.),
+                            std=(1., 1., 1.), fusion_losses=())
+    assert model.data_preprocessor.append_chroma
+    chroma = torch.tensor([0.5, 0.2]).view(1, 2, 1, 1).expand(1, 2, 2, 2)
+    x = model.task_inputs(
+        dict(images=dict(fused=torch.full((1, 1, 2, 2), 1.1),
+                         chroma=chroma)))
+    torch.testing.assert_close(x[0, 0], torch.full((2, 2), 0.6794 * 255))
+    assert torch.all(x[0, 1:] == 255)  # G, B above 1: clamped
+    with pytest.raises(KeyError, match='pass the run_pre result'):
+        model.task_inputs(torch.full((1, 1, 2, 2), 0.5))
+
+
+def test_fused_color_sets_the_preprocessor_chroma():
+    gray = fusion_detector(retinanet(), fused_color='gray')
+    assert not gray.data_preprocessor.append_chroma
+    assert gray.data_preprocessor(det_batch(), False)['inputs'].shape[1] == 2
+    with pytest.raises(ValueError, match='append_chroma=True'):
+        fusion_detector(retinanet(), data_preprocessor=dict(
+            type='FusionDataPreprocessor', append_chroma=False))
 
 
 def test_gray_task_input_and_normalisation():
@@ -243,8 +268,7 @@ def test_gray_task_input_and_normalisation():
         mean=mean, std=std, fusion_losses=())
     batch = det_batch()
     data = model.data_preprocessor(batch, False)
-    fused = model.run_pre(data['inputs'])['images']['fused']
-    x = model.task_inputs(fused, data['data_samples'])
+    x = model.task_inputs(model.run_pre(data['inputs']))
     ir = batch['inputs']['ir'][0].float()[0]
     for c in range(3):
         torch.testing.assert_close(
@@ -260,8 +284,7 @@ def test_rgb_without_colour_source_falls_back_to_gray():
     for s in batch['data_samples']:
         s.set_metainfo(dict(color_modality=None))
     data = model.data_preprocessor(batch, False)
-    fused = model.run_pre(data['inputs'])['images']['fused']
-    x = model.task_inputs(fused, data['data_samples'])
+    x = model.task_inputs(model.run_pre(data['inputs']))
     ir = batch['inputs']['ir'][0].float()
     torch.testing.assert_close(x[0], ir.expand(3, -1, -1), atol=1e-3, rtol=0)
 
@@ -274,11 +297,12 @@ def test_losses_are_eta_weighted_and_separately_named():
     model = fusion_detector(retinanet(), fusion_loss_weight=0.25)
     data = model.data_preprocessor(det_batch(), True)
     losses = model(**data, mode='loss')
-    fused = model.fusion_net(data['inputs'])
+    sources = data['inputs'][:, :2]  # the chroma is the last 2 channels
+    fused = model.fusion_net(sources)
     for loss_fn in model.fusion_losses:
         torch.testing.assert_close(
             losses['fusion.' + loss_fn.loss_name],
-            0.25 * loss_fn(fused, data['inputs']))
+            0.25 * loss_fn(fused, sources))
     assert losses['fusion.eta'].item() == 0.25
     total, log = model.parse_losses(losses)
     task = sum(log[k] for k in ('loss_cls', 'loss_bbox'))
@@ -369,7 +393,7 @@ def test_a_fusion_model_is_a_one_stage_chain():
                             freeze_fusion=True, rescale=False)
     assert isinstance(model, ChainDetector)
     assert tuple(model.stages) == ('fusion', )
-    assert model.sources == dict(sources=None)
+    assert model.sources == dict(sources=None, chroma=2)
     assert isinstance(model.stages['fusion'], FusionStage)
     assert model.stage('fusion') is model.fusion_net
     children = dict(model.named_children())
@@ -397,13 +421,13 @@ def test_a_fusion_model_is_a_one_stage_chain():
     torch.manual_seed(0)
     chain_model = MODELS.build(dict(
         type='ChainDetector', detector=retinanet(),
-        sources=dict(sources=None),
+        sources=dict(sources=None, chroma=2),
         stages=[dict(name='fusion', kind='fusion', module=simple_fusion(),
                      inputs=['sources'], output='fused',
                      losses=FUSION_LOSSES)],
-        color_from='sample_chroma',
+        color_from='chroma',
         data_preprocessor=dict(type='FusionDataPreprocessor',
-                               pad_size_divisor=32)))
+                               pad_size_divisor=32, append_chroma=True)))
     assert list(alias.state_dict()) == list(chain_model.state_dict())
     data = alias.data_preprocessor(det_batch(), True)
     ours = alias(**copy.deepcopy(data), mode='loss')

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -41,6 +43,31 @@ def test_colour_to_luma_chroma_and_padding():
     assert s0.sources.shape == (2, 5, 7) and s1.sources.shape == (2, 6, 4)
     assert s0.pad_shape == (8, 8) == s1.batch_input_shape
     torch.testing.assert_close(crop_to_shape(x[0], s0.img_shape), s0.sources)
+
+
+def test_append_chroma_puts_the_colour_in_the_batch():
+    """The same batch with append_chroma: the luminances unchanged, then Cb,
+    Cr of the colour source, 0.5 for the grey sample and in the padding;
+    no chroma on the samples."""
+    torch.manual_seed(0)
+    def img(*shape):
+        return torch.randint(0, 256, shape, dtype=torch.uint8)
+
+    vi0 = img(3, 5, 7)
+    data = dict(
+        inputs=dict(ir=[img(1, 5, 7), img(1, 6, 4)], vi=[vi0, img(1, 6, 4)]),
+        data_samples=[sample('a', 5, 7), sample('b', 6, 4, None)])
+    plain = FusionDataPreprocessor(pad_size_divisor=4)(copy.deepcopy(data))
+    out = FusionDataPreprocessor(pad_size_divisor=4, append_chroma=True)(data)
+    x = out['inputs']
+    assert x.shape == (2, 4, 8, 8)
+    assert torch.equal(x[:, :2], plain['inputs'])
+    assert torch.equal(x[0, 2:, :5, :7], rgb_to_ycbcr(vi0.float() / 255)[1:])
+    assert torch.all(x[0, 2:, 5:] == 0.5) and torch.all(x[0, 2:, :, 7:] == 0.5)
+    assert torch.all(x[1, 2:] == 0.5)
+    assert not any('chroma' in s for s in out['data_samples'])
+    with pytest.raises(ValueError, match='append_chroma and keep_rgb'):
+        FusionDataPreprocessor(keep_rgb=['vi'], append_chroma=True)
 
 
 def test_modality_order_follows_metainfo():

@@ -152,7 +152,7 @@ def test_task_input_is_the_normalised_enhanced_image():
     x = batch['inputs']
     with torch.no_grad():
         u = model.scene_net(x).clamp(0, 1)
-        task_in = model.task_inputs(model.run_pre(x), batch['data_samples'])
+        task_in = model.task_inputs(model.run_pre(x))
     want = (u * 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(
         std).view(1, 3, 1, 1)
     assert torch.allclose(task_in, want, atol=1e-5)

@@ -1,7 +1,7 @@
 """Stages of pre-modules (fusion / scene / registration networks) + a real
 task model, trained together (TIM, RUAS, their compositions)."""
 from mmfusenas.models.utils.module_checkpoint import load_module_checkpoint
-from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD, SAMPLE_CHROMA,
+from .base_pre_task_model import (IMAGENET_MEAN, IMAGENET_STD,
                                   BasePreTaskModel, get_pre_task_model)
 from .compat_ssd_head import CompatSSDHead
 from .stages import (STAGE_KINDS, FusionStage, RegistrationStage,
@@ -15,5 +15,5 @@ __all__ = [
     'FusionSegmentor', 'SceneDetector', 'SceneSegmentor', 'Stage',
     'FusionStage', 'SceneStage', 'RegistrationStage', 'STAGE_KINDS',
     'CompatSSDHead', 'get_pre_task_model', 'load_module_checkpoint',
-    'FUSED_COLORS', 'SAMPLE_CHROMA', 'IMAGENET_MEAN', 'IMAGENET_STD'
+    'FUSED_COLORS', 'IMAGENET_MEAN', 'IMAGENET_STD'
 ]

@@ -23,9 +23,6 @@ from .stages import Stage, checked_weight, parse_stage, split_selector
 #: ImageNet mean / std in [0, 255] units (what mmdet / mmseg configs use).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
-#: ``color_from``: the chroma ``FusionDataPreprocessor`` keeps on each
-#: sample (TIM's fused colour)
-SAMPLE_CHROMA = 'sample_chroma'
 
 
 class BasePreTaskModel(BaseModel):
@@ -40,13 +37,14 @@ class BasePreTaskModel(BaseModel):
     losses are the children ``<s>_net`` and ``<s>_losses`` (TIM's
     ``fusion_net``, RUAS's ``scene_net``). ``task_input`` names the image
     the task model sees. A 3-channel image is clamped to ``[0, 1]``; a
-    1-channel one (a fused luminance) gets the chroma of the RGB image
-    ``color_from`` (BT.601 inverse, clamped), or with ``'sample_chroma'``
-    the ``chroma`` each sample carries (padded with the neutral 0.5; a
-    sample without one stays grey), or is grey when ``color_from`` is
-    None. The picture is normalised, ``(255 · rgb - mean) / std`` (R, G, B
-    in [0, 255] units, like mmdet's ``DetDataPreprocessor``), and given to
-    the task model, built from a ``_scope_`` sub-config. The loss::
+    1-channel one (a fused luminance) gets the chroma of ``color_from``, a
+    source or stage output that is an RGB image or a (Cb, Cr) pair (the
+    ``chroma`` source of ``FusionDataPreprocessor(append_chroma=True)``),
+    by the BT.601 inverse of the unclamped luminance, clamped (TIM's fused
+    colour), or is grey when ``color_from`` is None. The picture is
+    normalised, ``(255 · rgb - mean) / std`` (R, G, B in [0, 255] units,
+    like mmdet's ``DetDataPreprocessor``), and given to the task model,
+    built from a ``_scope_`` sub-config. The loss::
 
         loss = ℓ_task + Σ_stages w_s · Σ_k ℓ_s,k
 
@@ -63,8 +61,8 @@ class BasePreTaskModel(BaseModel):
     samples every stage's image as ``pred_<output>`` (cropped to
     ``img_shape``, in ``[0, 1]``) and the task image: 3 channels as
     ``pred_img``, 1 channel as ``pred_fused`` with ``pred_fused_rgb``
-    (coloured by ``color_from``, else by the sample's ``chroma`` when it has
-    one), for a task metric and ``FusionMetric`` in one evaluator list.
+    (coloured by ``color_from``, for samples with a ``color_modality``),
+    for a task metric and ``FusionMetric`` in one evaluator list.
 
     The task side is a subclass (:class:`ChainDetector`,
     :class:`ChainSegmentor`) giving ``task`` and the two abstract methods.
@@ -88,8 +86,9 @@ class BasePreTaskModel(BaseModel):
             batch order, with their channel counts: the batch ``(N, Σ
             channels, H, W)`` is split into them. Defaults to ``dict(ir=1,
             vi=3)`` (``FusionDataPreprocessor(keep_rgb=['vi'])`` on IR /
-            RGB-VIS pairs). One source of ``None`` channels is the whole
-            batch (the stacked luminances of a fusion model).
+            RGB-VIS pairs). One source may have ``None`` channels: the
+            channels the others leave (the stacked luminances of a fusion
+            model, e.g. ``dict(sources=None, chroma=2)``).
         task_input (str): the name the task model reads. Defaults to
             'fused'.
         color_from (str, optional): see above. Defaults to None.
@@ -134,10 +133,12 @@ class BasePreTaskModel(BaseModel):
                 f'units) and std > 0, got mean={mean}, std={std}')
         self.sources = dict(ir=1, vi=3) if sources is None else dict(sources)
         counts = list(self.sources.values())
-        if not (counts == [None] or counts and set(counts) <= {1, 3}):
-            raise ValueError(f'{owner}: sources maps each source name to 1 '
-                             'or 3 channels (or one source to None: the '
-                             f'whole batch), got {self.sources}')
+        if not counts or counts.count(None) > 1 or \
+                not set(counts) <= {None, 1, 2, 3}:
+            raise ValueError(f'{owner}: sources maps each source name to 1, '
+                             '2 or 3 channels (one source may have None: '
+                             f'the channels the others leave), got '
+                             f'{self.sources}')
         #: the stages by name, in order
         self.stages: Dict[str, Stage] = {}
         known, losses = set(self.sources), {}
@@ -158,8 +159,7 @@ class BasePreTaskModel(BaseModel):
         for name, modules in losses.items():
             self.add_module(f'{name}_losses', modules)
         for option, name, extra in (('task_input', task_input, ()),
-                                    ('color_from', color_from,
-                                     (None, SAMPLE_CHROMA))):
+                                    ('color_from', color_from, (None, ))):
             if name not in known and name not in extra:
                 raise KeyError(f'{owner}: {option} {name!r} is neither a '
                                f'source nor a stage output ({sorted(known)})')
@@ -380,16 +380,19 @@ class BasePreTaskModel(BaseModel):
     def split_sources(self, batch: torch.Tensor) -> Dict[str, torch.Tensor]:
         """``(N, Σ channels, H, W)`` -> the source images by name."""
         counts = list(self.sources.values())
-        total = 'C' if counts == [None] else sum(counts)
-        if batch.dim() != 4 or total != 'C' and batch.shape[1] != total:
+        fixed = sum(c for c in counts if c is not None)
+        free = None in counts  # one source takes the channels left
+        if batch.dim() != 4 or (batch.shape[1] <= fixed
+                                if free else batch.shape[1] != fixed):
+            channels = f'> {fixed}' if free else fixed
             raise ValueError(
-                f'{type(self).__name__}: the batch must be (N, {total}, H, '
+                f'{type(self).__name__}: the batch must be (N, {channels}, H, '
                 f'W), the sources {self.sources} stacked; got '
-                f'{tuple(batch.shape)}. Keep colour sources RGB: '
-                "FusionDataPreprocessor(keep_rgb=[...]), images loaded with "
-                "color_type='color'")
-        if total == 'C':
-            return {next(iter(self.sources)): batch}
+                f'{tuple(batch.shape)}. '
+                'Keep colour sources RGB: FusionDataPreprocessor(keep_rgb=['
+                "...]), images loaded with color_type='color'; a chroma "
+                'source: FusionDataPreprocessor(append_chroma=True)')
+        counts = [batch.shape[1] - fixed if c is None else c for c in counts]
         return dict(zip(self.sources, torch.split(batch, counts, dim=1)))
 
     def run_pre(self, images: Any) -> Dict[str, Any]:
@@ -446,44 +449,46 @@ class BasePreTaskModel(BaseModel):
             out[f'{name}.{stage.weight_key}'] = batch.new_tensor(weight)
         return out
 
-    def task_inputs(self, run: Any, data_samples: Sequence) -> torch.Tensor:
+    def task_inputs(self, run: Any) -> torch.Tensor:
         """The normalised task input ``(255 · rgb - mean) / std`` of a
-        :meth:`run_pre` result (or of the task image itself)."""
-        rgb = self._task_image(run, data_samples)
-        return (rgb * 255 - self.mean) / self.std
-
-    def _task_image(self, run: Any, data_samples: Sequence) -> torch.Tensor:
-        """``(N, 3, H, W)`` picture in ``[0, 1]`` for the task model."""
+        :meth:`run_pre` result (or of a 1- or 3-channel task image when no
+        ``color_from`` colours it)."""
         images = run['images'] if isinstance(run, dict) else {
             self.task_input: run}
         x = images[self.task_input]
         if x.shape[1] == 3:
-            return x.clamp(0, 1)
-        grey = x.clamp(0, 1).expand(-1, 3, -1, -1)
-        if self.color_from not in (None, SAMPLE_CHROMA):
-            chroma = rgb_to_ycbcr(images[self.color_from].clamp(0, 1))[:, 1:]
-            return ycbcr_to_rgb(torch.cat([x.clamp(0, 1), chroma],
-                                          1)).clamp(0, 1)
-        has_chroma = [('chroma' in s) for s in data_samples]
-        if self.color_from is None or not any(has_chroma):
-            return grey
-        chroma = x.new_full((x.shape[0], 2) + tuple(x.shape[-2:]), 0.5)
-        for i, sample in enumerate(data_samples):
-            if has_chroma[i]:
-                h, w = sample.chroma.shape[-2:]
-                chroma[i, :, :h, :w] = sample.chroma
-        # TIM's fused colour: the unclamped luminance, clamped after
-        colour = ycbcr_to_rgb(torch.cat([x, chroma], 1)).clamp(0, 1)
-        keep = x.new_tensor(has_chroma).view(-1, 1, 1, 1).bool()
-        return torch.where(keep, colour, grey)
+            rgb = x.clamp(0, 1)
+        elif self.color_from is None:
+            rgb = x.clamp(0, 1).expand(-1, 3, -1, -1)
+        else:
+            # TIM's fused colour: the unclamped luminance, clamped after
+            rgb = ycbcr_to_rgb(torch.cat([x, self._chroma(images)],
+                                         1)).clamp(0, 1)
+        return (rgb * 255 - self.mean) / self.std
+
+    def _chroma(self, images: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """(Cb, Cr) of ``color_from``: a chroma pair or an RGB image."""
+        if self.color_from not in images:
+            raise KeyError(
+                f"{type(self).__name__}: color_from '{self.color_from}' "
+                'colours the task image: pass the run_pre result')
+        colour = images[self.color_from]
+        if colour.shape[1] == 2:
+            return colour
+        if colour.shape[1] != 3:
+            raise ValueError(
+                f"{type(self).__name__}: color_from '{self.color_from}' "
+                f'must be an RGB image or a (Cb, Cr) pair, got '
+                f'{colour.shape[1]} channel(s)')
+        return rgb_to_ycbcr(colour.clamp(0, 1))[:, 1:]
 
     def _attach_pre(self, samples: List, run: Dict[str, Any]) -> None:
         """Every stage's image and the task image on the samples."""
         images = run['images']
         x = images[self.task_input]
         colour = None
-        if x.shape[1] == 1 and self.color_from not in (None, SAMPLE_CHROMA):
-            colour = rgb_to_ycbcr(images[self.color_from].clamp(0, 1))[:, 1:]
+        if x.shape[1] == 1 and self.color_from is not None:
+            colour = self._chroma(images)
         for i, sample in enumerate(samples):
             shape = sample.get('img_shape')
             for stage in self.stages.values():
@@ -495,11 +500,11 @@ class BasePreTaskModel(BaseModel):
                 sample.pred_img = image
                 continue
             sample.pred_fused = image
-            chroma = sample.get('chroma') if colour is None else \
-                crop_to_shape(colour[i], shape)
-            if chroma is not None:
+            if colour is not None and \
+                    sample.get('color_modality', True) is not None:
                 sample.pred_fused_rgb = ycbcr_to_rgb(
-                    torch.cat([image, chroma], 0)).clamp(0, 1)
+                    torch.cat([image, crop_to_shape(colour[i], shape)],
+                              0)).clamp(0, 1)
 
     # ------------------------------------------------------------------
     def forward(self,
@@ -516,8 +521,7 @@ class BasePreTaskModel(BaseModel):
         if mode == 'tensor':
             run = self.run_pre(inputs)
             return run['images'][self.task_input], self.task_model(
-                self.task_inputs(run, data_samples or []), data_samples,
-                mode='tensor')
+                self.task_inputs(run), data_samples, mode='tensor')
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', "
                          f"got '{mode}'")
 
@@ -534,8 +538,7 @@ class BasePreTaskModel(BaseModel):
         run = self.run_pre(inputs)
         losses: LossDict = {}
         if self.task_enabled:
-            losses = self._task_loss(
-                self.task_inputs(run, data_samples), data_samples)
+            losses = self._task_loss(self.task_inputs(run), data_samples)
             prefixes = tuple(f'{name}.' for name in self.stages)
             clash = [k for k in losses if k.startswith(prefixes)]
             if clash:
@@ -554,8 +557,7 @@ class BasePreTaskModel(BaseModel):
             raise ValueError(
                 f'{type(self).__name__}.predict needs data_samples')
         run = self.run_pre(inputs)
-        samples = self._task_predict(
-            self.task_inputs(run, data_samples), data_samples)
+        samples = self._task_predict(self.task_inputs(run), data_samples)
         self._attach_pre(samples, run)
         return samples
 

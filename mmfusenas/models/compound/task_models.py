@@ -1,6 +1,7 @@
 """The registered compound models: stages of pre-modules + a detector or a
 segmentor (``Chain*``), and the one-stage models of TIM (``Fusion*``) and
 RUAS (``Scene*``) under their single-stage config names."""
+import copy
 from typing import Any, List, Optional, Sequence
 
 import torch
@@ -11,9 +12,11 @@ from mmfusenas.models.utils.module_checkpoint import (ModuleInit,
                                                       parse_module_init)
 from mmfusenas.registry import MODELS
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
-from .base_pre_task_model import SAMPLE_CHROMA, BasePreTaskModel
+from .base_pre_task_model import BasePreTaskModel
 
 FUSED_COLORS = ('rgb', 'gray')
+#: FusionDataPreprocessor's stacked luminances, padded to 32
+FUSION_PREPROCESSOR = dict(type='FusionDataPreprocessor', pad_size_divisor=32)
 
 
 @MODELS.register_module()
@@ -120,14 +123,27 @@ def fusion_stage(fusion_net: ModuleConfigType,
                  fused_color: str = 'rgb',
                  fusion_init: Optional[ModuleInit] = None,
                  freeze_fusion: bool = False,
+                 data_preprocessor: Optional[ModuleConfigType] = None,
                  **kwargs: Any) -> dict:
     """The options of a compound model whose one stage is TIM's N_F (see
     :class:`FusionDetector`), with the other options ``kwargs``."""
     if fused_color not in FUSED_COLORS:
         raise ValueError(f'fused_color must be one of {FUSED_COLORS}, got '
                          f'{fused_color!r}')
+    rgb = fused_color == 'rgb'
+    pre = copy.deepcopy(FUSION_PREPROCESSOR if data_preprocessor is None
+                        else data_preprocessor)
+    if isinstance(pre, dict) and pre.get('type') == 'FusionDataPreprocessor':
+        pre.setdefault('append_chroma', rgb)
+    appends = pre.get('append_chroma', rgb) if isinstance(pre, dict) else \
+        getattr(pre, 'append_chroma', rgb)
+    if appends != rgb:
+        raise ValueError(
+            f'fused_color={fused_color!r} reads the chroma from the batch '
+            f'when rgb: the data preprocessor needs append_chroma={rgb}, got '
+            f'{appends}')
     return dict(
-        sources=dict(sources=None),
+        sources=dict(sources=None, chroma=2) if rgb else dict(sources=None),
         stages=[
             dict(name='fusion', kind='fusion', module=fusion_net,
                  inputs=['sources'], output='fused', losses=fusion_losses,
@@ -136,7 +152,8 @@ def fusion_stage(fusion_net: ModuleConfigType,
                  freeze=freeze_fusion)
         ],
         task_input='fused',
-        color_from=SAMPLE_CHROMA if fused_color == 'rgb' else None,
+        color_from='chroma' if rgb else None,
+        data_preprocessor=pre,
         **kwargs)
 
 
@@ -162,20 +179,17 @@ def scene_stage(scene_net: ModuleConfigType,
         **kwargs)
 
 
-#: FusionDataPreprocessor's stacked luminances, padded to 32
-FUSION_PREPROCESSOR = dict(type='FusionDataPreprocessor', pad_size_divisor=32)
-
-
 @MODELS.register_module()
 class FusionDetector(ChainDetector):
     """Fusion-then-detection: TIM's fusion network N_F (Sec. 3.1) feeds a
     real MMDetection detector.
 
-    The one stage ``'fusion'`` runs ``fusion_net`` on the whole batch, the
-    ``(N, M, H, W)`` sources of ``FusionDataPreprocessor``, and writes
-    ``'fused'``; the detector sees it with the sample's chroma
-    (``fused_color='rgb'``) or grey (``'gray'``). The loss (TIM Alg. 1 line
-    15) is ``ℓ_T + η · Σ_k ℓ_F,k``, each ``ℓ_F,k`` reading the fused image
+    The one stage ``'fusion'`` runs ``fusion_net`` on the ``(N, M, H, W)``
+    luminances of ``FusionDataPreprocessor`` and writes ``'fused'``; the
+    detector sees it with the chroma of the colour source
+    (``fused_color='rgb'``: ``FusionDataPreprocessor(append_chroma=True)``
+    appends it to the batch) or grey (``'gray'``). The loss (TIM Alg. 1
+    line 15) is ``ℓ_T + η · Σ_k ℓ_F,k``, each ``ℓ_F,k`` reading the fused image
     or the output of ``fusion_net`` it names (``output``: the branch
     losses of :mod:`mmfusenas.models.fusion.fusion_outputs`), logged as
     ``fusion.<loss_name>`` and η as ``fusion.eta``; ``predict`` adds
@@ -201,7 +215,9 @@ class FusionDetector(ChainDetector):
         fusion_losses (Sequence[dict | nn.Module]): the ℓ_F terms. Defaults
             to ().
         fusion_loss_weight (float): η >= 0. Defaults to 1.0.
-        fused_color (str): ``'rgb'`` or ``'gray'``. Defaults to 'rgb'.
+        fused_color (str): ``'rgb'`` or ``'gray'``; ``'rgb'`` sets the
+            ``FusionDataPreprocessor``'s ``append_chroma``. Defaults to
+            'rgb'.
         fusion_init (str | dict, optional): N_F's checkpoint (prefixes
             tried: ``fusion_net.``, ``architecture.fusion_net.``, ``''``).
         freeze_fusion (bool): start with N_F frozen. Defaults to False.
@@ -209,8 +225,6 @@ class FusionDetector(ChainDetector):
             other options; the data preprocessor defaults to
             ``FusionDataPreprocessor(pad_size_divisor=32)``.
     """
-
-    default_data_preprocessor = FUSION_PREPROCESSOR
 
     def __init__(self, fusion_net: ModuleConfigType,
                  detector: ModuleConfigType, **kwargs: Any) -> None:
@@ -225,8 +239,6 @@ class FusionSegmentor(ChainSegmentor):
     As :class:`FusionDetector`, with ``segmentor`` (see
     :class:`ChainSegmentor`) for ``detector``.
     """
-
-    default_data_preprocessor = FUSION_PREPROCESSOR
 
     def __init__(self, fusion_net: ModuleConfigType,
                  segmentor: ModuleConfigType, **kwargs: Any) -> None:

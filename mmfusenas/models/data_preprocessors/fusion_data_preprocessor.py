@@ -13,9 +13,12 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
     """Turn packed paired images into ``(N, M, H, W)`` float inputs.
 
     Each modality (in the samples' ``modalities`` order) is scaled to
-    ``[0, 1]``, reduced to its BT.601 luminance (the chroma of a colour source
-    is stored as ``chroma``), padded at the bottom / right and stacked. Samples
-    get ``sources`` (unpadded) and ``pad_shape`` / ``batch_input_shape``;
+    ``[0, 1]``, reduced to its BT.601 luminance, padded at the bottom / right
+    and stacked. The chroma (Cb, Cr) of the samples' ``color_modality`` is
+    stored on each sample as ``chroma`` or, with ``append_chroma``, enters
+    the batch as its two last channels (the neutral 0.5 for a sample
+    without a colour source and in the padding). Samples get ``sources``
+    (the unpadded luminances) and ``pad_shape`` / ``batch_input_shape``;
     modalities in ``keep_rgb`` enter the batch as RGB (``input_channels``
     metainfo).
 
@@ -25,6 +28,9 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
         pad_value (float): value of the padded pixels. Defaults to 0.
         keep_rgb (Sequence[str]): colour modalities kept as RGB. Defaults to
             ().
+        append_chroma (bool): the chroma as the batch's two last channels
+            instead of on the samples (a compound model's ``chroma``
+            source). Defaults to False.
         non_blocking (bool): non-blocking host-to-device copies.
     """
 
@@ -32,11 +38,17 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                  pad_size_divisor: int = 1,
                  pad_value: float = 0.0,
                  keep_rgb: Sequence[str] = (),
+                 append_chroma: bool = False,
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking=non_blocking)
         if isinstance(keep_rgb, str):
             keep_rgb = (keep_rgb, )
         self.keep_rgb = tuple(keep_rgb)
+        if append_chroma and self.keep_rgb:
+            raise ValueError('FusionDataPreprocessor: append_chroma and '
+                             'keep_rgb exclude each other (a kept RGB '
+                             'modality carries its chroma)')
+        self.append_chroma = append_chroma
         if pad_size_divisor < 1:
             raise ValueError(
                 f'pad_size_divisor must be >= 1, got {pad_size_divisor}')
@@ -60,6 +72,7 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                            f'samples do not have (they have {modalities})')
         lumas: List[List[torch.Tensor]] = [[] for _ in range(num)]
         batch_imgs: List[List[torch.Tensor]] = [[] for _ in range(num)]
+        chroma: List[Optional[torch.Tensor]] = [None] * num
         for mod in modalities:
             if mod not in inputs:
                 raise KeyError(f"modality '{mod}' missing from the inputs "
@@ -71,14 +84,28 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
                     lumas[i].append(rgb_to_ycbcr(rgb)[:1])
                     batch_imgs[i].append(rgb)
                 else:
-                    luma = self._luminance(img, sample, mod)
-                    lumas[i].append(luma)
-                    batch_imgs[i].append(luma)
+                    ycbcr = self._ycbcr(img, sample, mod)
+                    lumas[i].append(ycbcr[:1])
+                    batch_imgs[i].append(ycbcr[:1])
+                    if sample.get('color_modality') == mod and \
+                            len(ycbcr) == 3:
+                        chroma[i] = ycbcr[1:]
         stacked = [torch.cat(per_mod, dim=0) for per_mod in lumas]
         for sample, src in zip(data_samples, stacked):
             sample.sources = src
         batch = stack_batch([torch.cat(m, dim=0) for m in batch_imgs],
                             self.pad_size_divisor, self.pad_value)
+        if self.append_chroma:
+            chroma = [
+                src.new_full((2, ) + tuple(src.shape[-2:]), 0.5)
+                if c is None else c for c, src in zip(chroma, stacked)
+            ]
+            batch = torch.cat(
+                [batch, stack_batch(chroma, self.pad_size_divisor, 0.5)], 1)
+        else:
+            for sample, c in zip(data_samples, chroma):
+                if c is not None:
+                    sample.chroma = c
         pad_shape = tuple(batch.shape[-2:])
         meta = dict(pad_shape=pad_shape, batch_input_shape=pad_shape)
         if self.keep_rgb:
@@ -101,18 +128,15 @@ class FusionDataPreprocessor(BaseDataPreprocessor):
         return modalities
 
     @staticmethod
-    def _luminance(img: torch.Tensor, sample, mod: str) -> torch.Tensor:
+    def _ycbcr(img: torch.Tensor, sample, mod: str) -> torch.Tensor:
+        """The luminance ``(1, H, W)`` of a grey image, Y, Cb, Cr
+        ``(3, H, W)`` of an RGB one, in ``[0, 1]``."""
         if img.dim() != 3:  # a (1, ...) image would be batched silently
             raise ValueError(
                 f"modality '{mod}' of sample '{sample.get('stem')}' must be "
                 f'(C, H, W), got {tuple(img.shape)}')
         img = img.float() / 255.0
-        if img.shape[0] == 1:
-            return img
-        ycbcr = rgb_to_ycbcr(img)
-        if sample.get('color_modality') == mod:
-            sample.chroma = ycbcr[1:]
-        return ycbcr[:1]
+        return img if img.shape[0] == 1 else rgb_to_ycbcr(img)
 
 
 def crop_to_shape(x: torch.Tensor, shape: Optional[Sequence[int]]
