@@ -44,6 +44,15 @@ def record_path(folder: str, name: str, seed: int) -> str:
     return osp.join(folder, name, f'seed_{seed}.json')
 
 
+def seed_files(folder: str) -> List[Tuple[int, str]]:
+    """``(seed, path)`` of every ``seed_<n>.json`` in ``folder`` (an input's
+    records), by seed; none when ``folder`` does not exist."""
+    names = sorted(os.listdir(folder)) if osp.isdir(folder) else []
+    found = [(_SEED_FILE.match(n), n) for n in names]
+    return sorted((int(m.group(1)), osp.join(folder, n)) for m, n in found
+                  if m)
+
+
 def read_record(path: str) -> Optional[dict]:
     """The unit record at ``path``; None when there is none.
 
@@ -209,11 +218,7 @@ def load_records(folder: str) -> Dict[str, Dict[int, dict]]:
         sub = osp.join(folder, name)
         if not osp.isdir(sub):
             continue
-        for file in sorted(os.listdir(sub)):
-            match = _SEED_FILE.match(file)
-            if not match:
-                continue
-            path = osp.join(sub, file)
+        for seed, path in seed_files(sub):
             record = read_record(path)
             if first is None:
                 first = (path, record['protocol'])
@@ -222,7 +227,7 @@ def load_records(folder: str) -> Dict[str, Dict[int, dict]]:
                     f'{path} records another protocol than {first[0]} '
                     f'(differing: {differing(first[1], record["protocol"])})'
                     f'; one records folder holds one protocol')
-            records.setdefault(name, {})[int(match.group(1))] = record
+            records.setdefault(name, {})[seed] = record
     return records
 
 

@@ -10,7 +10,7 @@ from mmfusenas.evaluation.task_records import (budget_curve, compare,
                                                load_records,
                                                matching_record, read_record,
                                                record_path, records_table,
-                                               write_record)
+                                               seed_files, write_record)
 
 PROTOCOL = dict(config_sha256='c' * 64, max_iters=800, img_scale=[320, 240])
 
@@ -128,6 +128,17 @@ def test_a_file_name_other_than_its_seed_is_refused(tmp_path):
     with pytest.raises(ValueError) as err:
         load_records(str(tmp_path))
     assert str(err.value).startswith(problem)
+
+
+def test_seed_files_lists_the_seed_records_by_seed(tmp_path):
+    folder = tmp_path / 'ir'
+    assert seed_files(str(folder)) == []  # no folder: no records
+    folder.mkdir()
+    for name in ('seed_10.json', 'seed_2.json', 'seed_x.json', 'notes.md',
+                 'seed_3.json.tmp'):
+        (folder / name).write_text('{}')
+    assert seed_files(str(folder)) == [(2, str(folder / 'seed_2.json')),
+                                       (10, str(folder / 'seed_10.json'))]
 
 
 def test_a_record_in_another_rows_folder_is_refused(tmp_path):

@@ -147,7 +147,8 @@ from mmfusenas.apis import (inference_fusion, init_model,  # noqa: E402
 from mmfusenas.datasets.paired_coco import (read_boxes,  # noqa: E402
                                             to_coco)
 from mmfusenas.evaluation.task_records import (  # noqa: E402
-    aggregate, matching_record, read_record, record_path, write_record)
+    aggregate, matching_record, read_record, record_path, seed_files,
+    write_record)
 from mmfusenas.models.utils.module_checkpoint import \
     parse_module_init  # noqa: E402
 from mmfusenas.utils.checkpoint import (  # noqa: E402
@@ -1348,11 +1349,8 @@ def check_row_config(records: Optional[dict], name: str, seed: int,
     Raises:
         ValueError: names the row, the recorded seed and its file.
     """
-    folder = osp.join(records['dir'], name) if records else ''
-    names = os.listdir(folder) if osp.isdir(folder) else []
-    for other in sorted(int(n[5:-5]) for n in names
-                        if re.fullmatch(r'seed_\d+\.json', n)):
-        path = record_path(records['dir'], name, other)
+    for other, path in seed_files(osp.join(records['dir'], name)
+                                  ) if records else ():
         recorded = (read_record(path) or {}).get('options', {})
         if other != seed and recorded.get('config_sha256') != \
                 options['config_sha256']:
