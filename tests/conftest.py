@@ -36,6 +36,18 @@ SHARED = osp.join(osp.dirname(REPO_ROOT), 'shared')
 SHARED_DATA = osp.join(SHARED, 'data')
 
 
+@pytest.fixture(autouse=True)
+def _keep_log_level():
+    """Benchmark and reproduction scripts quiet MMEngine's current logger
+    (their command line's choice); run in-process by a test, the level
+    they set ends with it."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
 @pytest.fixture(scope='session')
 def shared_data() -> str:
     """Path of ``../shared/data``; skips the test when it is absent."""
