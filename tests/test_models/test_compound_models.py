@@ -16,6 +16,7 @@ from mmfusenas.models import (ChainDetector, CompatSSDHead, FusionDetector,
 from mmfusenas.models.compound import FusionStage, get_pre_task_model
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.models.ops import TASK_OP_NAMES
+from mmfusenas.models.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
 from mmfusenas.registry import MODELS
 from mmfusenas.search import BilevelSearchAlgorithm
 from helpers.task_models import (SIZE, encoder_decoder, retinanet,
@@ -287,6 +288,9 @@ def test_rgb_without_colour_source_falls_back_to_gray():
     x = model.task_inputs(model.run_pre(data['inputs']))
     ir = batch['inputs']['ir'][0].float()
     torch.testing.assert_close(x[0], ir.expand(3, -1, -1), atol=1e-3, rtol=0)
+    with torch.no_grad():
+        out = model.eval()(**data, mode='predict')
+    assert 'pred_fused' in out[0] and 'pred_fused_rgb' not in out[0]
 
 
 # ----------------------------------------------------------------------
@@ -452,6 +456,9 @@ def test_detector_predict_returns_boxes_and_fused_images():
     assert [o.stem for o in out] == ['s0', 's1']
     assert out[1].pred_fused.shape == (1, 48, 40)
     assert out[1].pred_fused_rgb.shape == (3, 48, 40)
+    vi = batch['inputs']['vi'][1].float() / 255  # its chroma, the fused Y
+    torch.testing.assert_close(out[1].pred_fused_rgb, ycbcr_to_rgb(torch.cat(
+        [out[1].pred_fused, rgb_to_ycbcr(vi)[1:]])).clamp(0, 1))
     assert out[1].sources.shape == (2, 48, 40)
     boxes = out[1].pred_instances.bboxes
     assert len(boxes) and boxes[:, 2].max() > 40  # rescaled to ori_shape
