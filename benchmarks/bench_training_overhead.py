@@ -238,7 +238,7 @@ def task_step(model, task, optim, data):
         inputs, samples = data['inputs'], data['data_samples']
         images = model.split_sources(inputs)
         # the VIS luminance with its chroma: the VIS image
-        images['fused'] = images['sources'][:, 1:2]
+        images[model.task_input] = images['sources'][:, 1:2]
         picture = model.task_inputs(dict(images=images))
     tm = Timer()
     loss = _loss_sum(task, task.loss(picture, samples))

@@ -45,8 +45,8 @@ Modes (``--mode NAME``; ``--mode NAME --help`` lists its options):
 import argparse
 import contextlib
 import copy
-import io
 import functools
+import io
 import json
 import logging
 import os.path as osp
@@ -348,8 +348,8 @@ def train_and_eval(variant: str, seed: int, train: dict, val: dict, args,
         pct_start=0.1)
     g = torch.Generator().manual_seed(seed)
     n = train['sources'].shape[0]
-    # the IR baseline is grey: no chroma in its batch
-    make = functools.partial(make_samples, chroma=variant != 'ir')
+    # a grey model (the IR baseline) reads no chroma from its batch
+    make = functools.partial(make_samples, chroma='chroma' in model.sources)
     model.train()
     t0 = time.perf_counter()
     for _ in range(args.iters):

@@ -260,6 +260,9 @@ def test_fused_color_sets_the_preprocessor_chroma():
     with pytest.raises(ValueError, match='append_chroma=True'):
         fusion_detector(retinanet(), data_preprocessor=dict(
             type='FusionDataPreprocessor', append_chroma=False))
+    scoped = fusion_detector(retinanet(), data_preprocessor=dict(
+        type='mmfusenas.FusionDataPreprocessor', pad_size_divisor=32))
+    assert scoped.data_preprocessor.append_chroma
 
 
 def test_gray_task_input_and_normalisation():
