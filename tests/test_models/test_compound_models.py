@@ -14,6 +14,7 @@ from mmfusenas.models import (ChainDetector, CompatSSDHead, FusionDetector,
                               SearchableDistillationHead,
                               SearchableDistillationNeck)
 from mmfusenas.models.compound import FusionStage, get_pre_task_model
+from mmfusenas.models.data_preprocessors import FusionDataPreprocessor
 from mmfusenas.models.mutables import Genotype
 from mmfusenas.models.ops import TASK_OP_NAMES
 from mmfusenas.models.utils.colorspace import rgb_to_ycbcr, ycbcr_to_rgb
@@ -263,6 +264,9 @@ def test_fused_color_sets_the_preprocessor_chroma():
     scoped = fusion_detector(retinanet(), data_preprocessor=dict(
         type='mmfusenas.FusionDataPreprocessor', pad_size_divisor=32))
     assert scoped.data_preprocessor.append_chroma
+    by_class = fusion_detector(retinanet(), data_preprocessor=dict(
+        type=FusionDataPreprocessor, pad_size_divisor=32))
+    assert by_class.data_preprocessor.append_chroma
 
 
 def test_gray_task_input_and_normalisation():

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 
-from mmfusenas.models.data_preprocessors import FusionDataPreprocessor
 from mmfusenas.models.utils.module_checkpoint import (ModuleInit,
                                                       parse_module_init)
 from mmfusenas.registry import MODELS
+from mmfusenas.utils.config_tree import type_name
 from mmfusenas.utils.typing_utils import LossDict, ModuleConfigType
 from .base_pre_task_model import BasePreTaskModel
 
@@ -134,9 +134,7 @@ def fusion_stage(fusion_net: ModuleConfigType,
     rgb = fused_color == 'rgb'
     pre = copy.deepcopy(FUSION_PREPROCESSOR if data_preprocessor is None
                         else data_preprocessor)
-    kind = pre.get('type') if isinstance(pre, dict) else None
-    if kind is FusionDataPreprocessor or isinstance(kind, str) and \
-            kind.rpartition('.')[2] == 'FusionDataPreprocessor':
+    if type_name(pre) == 'FusionDataPreprocessor':  # a class, scoped or not
         pre.setdefault('append_chroma', rgb)
     appends = pre.get('append_chroma', rgb) if isinstance(pre, dict) else \
         getattr(pre, 'append_chroma', rgb)
