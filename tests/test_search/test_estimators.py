@@ -614,3 +614,20 @@ def test_get_flops_tool_refuses_non_positive_counts(capsys):
         assert f'argument {opt}' in err and msg in err
     assert tool.parse_args([cfg, '--shape', '8', '8', '--num-sources',
                             '3']).num_sources == 3
+
+
+def test_get_flops_tool_feeds_a_compound_model_its_chroma_too(tmp_path):
+    """A FusionDetector fusing in Y with RGB colour reads the two sources
+    and the two chroma planes: a batch of the fusion network's in_channels
+    alone was refused."""
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = str(tmp_path / 'res.json')
+    tool.main([osp.join(REPO, 'configs/tim/retinanet_ivif_fpn_toy.py'),
+               '--shape', '64', '64', '--no-latency', '--depth', '0',
+               '--out-json', out])
+    res = json.load(open(out))
+    assert res['inputs'] == [[1, 4, 64, 64]]
+    assert res['macs'] > 0

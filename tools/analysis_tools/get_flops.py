@@ -76,9 +76,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--num-sources',
         type=_int_at_least(1),
-        help='stacked sources M (default: the in_channels of the network)')
+        help='stacked sources M (default: the in_channels of the network, '
+        "plus a compound model's chroma)")
     parser.add_argument(
-        '--batch-size', type=_int_at_least(1), default=1, help='batch size (default 1)')
+        '--batch-size', type=_int_at_least(1), default=1,
+        help='batch size (default 1)')
     parser.add_argument(
         '--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument(
@@ -124,10 +126,15 @@ def analysis_target(model: nn.Module) -> Tuple[nn.Module, int, str]:
 
 
 def num_sources(net: nn.Module) -> int:
+    """Channels of the batch ``net`` reads: the first ``in_channels``, plus
+    the fixed ones (e.g. chroma) of a compound model's ``sources``."""
+    fixed = getattr(getattr(net, 'architecture', net), 'sources', None)
+    extra = sum(v for v in fixed.values() if v is not None) if isinstance(
+        fixed, dict) and None in fixed.values() else 0
     for module in net.modules():
         channels = getattr(module, 'in_channels', None)
         if isinstance(channels, int):
-            return channels
+            return channels + extra
     raise ValueError(f'cannot tell how many sources {type(net).__name__} '
                      'stacks (no in_channels attribute): pass --num-sources')
 
