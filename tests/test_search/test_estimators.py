@@ -616,18 +616,21 @@ def test_get_flops_tool_refuses_non_positive_counts(capsys):
                             '3']).num_sources == 3
 
 
-def test_get_flops_tool_feeds_a_compound_model_its_chroma_too(tmp_path):
-    """A FusionDetector fusing in Y with RGB colour reads the two sources
-    and the two chroma planes: a batch of the fusion network's in_channels
-    alone was refused."""
+@pytest.mark.parametrize('config', ['tim/retinanet_ivif_fpn_toy.py',
+                                    'compose/chain_retinanet_night_toy.py'])
+def test_get_flops_tool_feeds_a_compound_model_its_stacked_sources(
+        config, tmp_path):
+    """A compound model reads its ``sources`` stacked: a FusionDetector
+    fusing in Y with RGB colour the two sources and two chroma planes, a
+    ChainDetector IR (1) and VIS (3); a batch of the first network's
+    in_channels alone was refused."""
     spec = importlib.util.spec_from_file_location(
         'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     out = str(tmp_path / 'res.json')
-    tool.main([osp.join(REPO, 'configs/tim/retinanet_ivif_fpn_toy.py'),
-               '--shape', '64', '64', '--no-latency', '--depth', '0',
-               '--out-json', out])
+    tool.main([osp.join(REPO, 'configs', config), '--shape', '64', '64',
+               '--no-latency', '--depth', '0', '--out-json', out])
     res = json.load(open(out))
     assert res['inputs'] == [[1, 4, 64, 64]]
     assert res['macs'] > 0

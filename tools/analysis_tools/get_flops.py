@@ -76,8 +76,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--num-sources',
         type=_int_at_least(1),
-        help='stacked sources M (default: the in_channels of the network, '
-        "plus a compound model's chroma)")
+        help="stacked sources M (default: a compound model's stacked "
+        'sources, else the in_channels of the network)')
     parser.add_argument(
         '--batch-size', type=_int_at_least(1), default=1,
         help='batch size (default 1)')
@@ -126,15 +126,17 @@ def analysis_target(model: nn.Module) -> Tuple[nn.Module, int, str]:
 
 
 def num_sources(net: nn.Module) -> int:
-    """Channels of the batch ``net`` reads: the first ``in_channels``, plus
-    the fixed ones (e.g. chroma) of a compound model's ``sources``."""
-    fixed = getattr(getattr(net, 'architecture', net), 'sources', None)
-    extra = sum(v for v in fixed.values() if v is not None) if isinstance(
-        fixed, dict) and None in fixed.values() else 0
+    """Channels of the batch ``net`` reads: a compound model's stacked
+    ``sources`` (one without a count: the first ``in_channels``), else the
+    first ``in_channels``."""
+    sources = getattr(getattr(net, 'architecture', net), 'sources', None)
+    counts = list(sources.values()) if isinstance(sources, dict) else []
+    if counts and None not in counts:
+        return sum(counts)
     for module in net.modules():
         channels = getattr(module, 'in_channels', None)
         if isinstance(channels, int):
-            return channels + extra
+            return channels + sum(c for c in counts if c is not None)
     raise ValueError(f'cannot tell how many sources {type(net).__name__} '
                      'stacks (no in_channels attribute): pass --num-sources')
 
