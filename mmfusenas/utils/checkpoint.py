@@ -105,9 +105,9 @@ def read_checkpoint(path: str,
     """``torch.load(path, weights_only=True)``, refusing a missing, empty,
     truncated, foreign or CRC-failing file, a folder or a bad symlink, and
     pickled objects (naming the converters); errors name ``what``."""
+    if path is None or not str(path).strip():
+        raise FileNotFoundError(f'{what}: no file given (path {path!r})')
     path = str(path)
-    if not path:
-        raise FileNotFoundError(f'{what}: no file given (empty path)')
     try:
         os.stat(path)
     except OSError as err:

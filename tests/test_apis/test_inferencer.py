@@ -134,6 +134,9 @@ def test_inferencer_errors(pairs, fusion, tmp_path):
         inf((ir, str(tmp_path / 'missing.png')))
     with pytest.raises(ValueError, match='differ in size'):
         inf((np.zeros((8, 8), np.uint8), np.zeros((8, 9), np.uint8)))
+    with pytest.raises(ValueError, match=r"has 4 dimensions \(array shape "
+                       r"\(1, 8, 8, 1\)\); expected 1 \(gray\) or 3"):
+        inf((np.zeros((1, 8, 8, 1), np.uint8), np.zeros((8, 8), np.uint8)))
     with pytest.raises(ValueError, match='2 modalities'):
         inf(dict(ir=ir, vi=vi, x=ir))
     with pytest.raises(ValueError, match=r"share the stems \['05'\]"):

@@ -176,10 +176,11 @@ def test_checked_loader_names_the_file_and_loads_nothing(tmp_path, case):
         assert torch.equal(value, before[key])
 
 
-def test_an_empty_path_is_named_as_such():
-    with pytest.raises(FileNotFoundError,
-                       match=r'^checkpoint: no file given \(empty path\)$'):
-        read_checkpoint('')
+@pytest.mark.parametrize('path', ['', '  ', None])
+def test_an_empty_path_is_named_as_such(path):
+    with pytest.raises(FileNotFoundError) as err:
+        read_checkpoint(path)
+    assert str(err.value) == f'checkpoint: no file given (path {path!r})'
 
 
 def test_checked_loader_summarises_a_mismatch_and_allows_non_strict(

@@ -144,9 +144,11 @@ class LoadPairedImages(BaseTransform):
             img = img[..., None]
         channels = img.shape[2] if img.ndim == 3 else None
         if channels not in (1, 3):
+            has = (f'{channels} channels' if channels else
+                   f'{img.ndim} dimensions')
             raise ValueError(
                 f'LoadPairedImages: {path!r} (modality {modality!r}) has '
-                f'{channels} channels (array shape {img.shape}); expected 1 '
+                f'{has} (array shape {img.shape}); expected 1 '
                 '(gray) or 3 (colour). Convert it to gray or RGB without '
                 'alpha first.')
 
