@@ -1,6 +1,5 @@
 """Resource estimators: parameters, FLOPs, latency, latency tables, budget
 checks and the cost regularisers."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -12,6 +11,8 @@ import torch.nn.functional as F
 from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 
+from helpers.tools import REPO_ROOT as REPO
+from helpers.tools import load_tool
 from mmfusenas.models.mutables import ArchParams, DiffMixedOp, bind_arch_params
 from mmfusenas.models.ops import build_tim_op
 from mmfusenas.registry import MODELS, TASK_UTILS
@@ -21,7 +22,6 @@ from mmfusenas.search.estimators import (
     count_params, measure_latency)
 from mmfusenas.search.estimators import latency_table as latency_module
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 OPS = ['Residualblocks_3_1', 'DilConv_3_2', 'SPAattention_3']
 
 
@@ -570,10 +570,7 @@ def test_skip_count_regularizer_value_and_gradient():
 
 # --------------------------------------------------------------------- tool
 def test_get_flops_tool_reports_the_whole_model(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/get_flops.py')
     out = str(tmp_path / 'res.json')
     # 30 x 30 is padded to 32 x 32 (the preprocessor's pad_size_divisor 4)
     tool.main([
@@ -598,10 +595,7 @@ def test_get_flops_tool_reports_the_whole_model(tmp_path):
 
 def test_get_flops_tool_refuses_non_positive_counts(capsys):
     """``--num-sources 0`` was silently replaced by the network's default."""
-    spec = importlib.util.spec_from_file_location(
-        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/get_flops.py')
     cfg = osp.join(REPO, 'configs/tim/fusion_ivif_official.py')
     for opt, value, msg in (('--num-sources', '0', 'must be >= 1, got 0'),
                             ('--batch-size', '-1', 'must be >= 1, got -1'),
@@ -624,10 +618,7 @@ def test_get_flops_tool_feeds_a_compound_model_its_stacked_sources(
     fusing in Y with RGB colour the two sources and two chroma planes, a
     ChainDetector IR (1) and VIS (3); a batch of the first network's
     in_channels alone was refused."""
-    spec = importlib.util.spec_from_file_location(
-        'get_flops', osp.join(REPO, 'tools', 'analysis_tools', 'get_flops.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/analysis_tools/get_flops.py')
     out = str(tmp_path / 'res.json')
     tool.main([osp.join(REPO, 'configs', config), '--shape', '64', '64',
                '--no-latency', '--depth', '0', '--out-json', out])
