@@ -144,7 +144,7 @@ class LoadPairedImages(BaseTransform):
             img = img[..., None]
         channels = img.shape[2] if img.ndim == 3 else None
         if channels not in (1, 3):
-            has = (f'{channels} channels' if channels else
+            has = (f'{channels} channels' if channels is not None else
                    f'{img.ndim} dimensions')
             raise ValueError(
                 f'LoadPairedImages: {path!r} (modality {modality!r}) has '
